@@ -1,0 +1,60 @@
+"""Validated, typed model inputs. Read-only: scenarios derive new instances, never mutate one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from netdesign.schema import Settings
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Every table of a model after validation, with defaults filled and locations geocoded.
+
+    Each frame's index is the source row number (CSV line or sheet row), so later checks can still
+    point a person at the row. ``suppliers``, ``supply``, ``facility_options`` and ``lanes`` may be
+    empty frames.
+    """
+
+    settings: Settings
+    products: pd.DataFrame
+    suppliers: pd.DataFrame
+    supply: pd.DataFrame
+    facilities: pd.DataFrame
+    facility_options: pd.DataFrame
+    customers: pd.DataFrame
+    demand: pd.DataFrame
+    modes: pd.DataFrame
+    lanes: pd.DataFrame
+    source: Path | None = None
+
+    TABLE_NAMES = (
+        "products",
+        "suppliers",
+        "supply",
+        "facilities",
+        "facility_options",
+        "customers",
+        "demand",
+        "modes",
+        "lanes",
+    )
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self.TABLE_NAMES:
+            raise KeyError(f"unknown table {name!r}; tables are {', '.join(self.TABLE_NAMES)}")
+        return getattr(self, name)
+
+    def evolve(self, settings: Settings | None = None, **tables: pd.DataFrame) -> ModelData:
+        """A copy with some tables or the settings replaced."""
+        return replace(self, settings=settings or self.settings, **tables)
+
+    @property
+    def has_suppliers(self) -> bool:
+        return not self.supply.empty
+
+    def demand_by_region(self) -> pd.DataFrame:
+        return self.demand.merge(self.customers[["customer", "region"]], on="customer")

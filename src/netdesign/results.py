@@ -1,0 +1,87 @@
+"""Solution of one run as plain tables, kept apart from the inputs (:class:`~netdesign.data.ModelData`).
+
+Table columns (units in brackets):
+
+* ``costs``: Series, cost line → [currency/year]; the lines sum to ``objective``.
+* ``facilities``: facility, status (input), open (bool), change (kept | opened | closed | unused |
+  forced_closed), role (hub | regional | hub+regional | none), options (;-separated), throughput
+  [units/yr], throughput_capacity [units/yr], utilisation [share], inventory [units].
+* ``flows``: leg, product, origin, destination, mode, units [units/yr], distance_km, transit_days,
+  freight [currency/yr], co2_kg [kg/yr].
+* ``assignments``: product, customer, facility (origin DC or supplier), units [units/yr], share.
+* ``inventory``: product, facility, throughput [units/yr], cycle, safety, safety_exact,
+  safety_error, pipeline [units], unit_value [currency/unit], value [currency].
+* ``service``: product, customer, units [units/yr], delivery_days (flow-weighted), max_days.
+* ``strategy``: product, stocking_points (int), facilities (;-separated), strategy (hub |
+  regional | tiered | none).
+* ``unmet``: product, customer, units [units/yr] (only rows with units > 0).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
+
+
+@dataclass(frozen=True)
+class Results:
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_seconds: float
+    build_seconds: float
+    costs: pd.Series
+    facilities: pd.DataFrame
+    flows: pd.DataFrame
+    assignments: pd.DataFrame
+    inventory: pd.DataFrame
+    service: pd.DataFrame
+    strategy: pd.DataFrame
+    unmet: pd.DataFrame
+    model_size: dict[str, int] = field(default_factory=dict)
+    diagnosis: list[str] = field(default_factory=list)
+    solver_log: str = ""
+
+    TABLES = ("facilities", "flows", "assignments", "inventory", "service", "strategy", "unmet")
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("optimal", "time_limit") and self.objective is not None
+
+    @property
+    def open_facilities(self) -> list[str]:
+        if self.facilities.empty:
+            return []
+        return self.facilities.loc[self.facilities["open"], "facility"].tolist()
+
+    def summary(self) -> dict:
+        """Status, objective, bound, gap, times, costs and open DCs as JSON-ready values."""
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "solve_seconds": round(self.solve_seconds, 3),
+            "build_seconds": round(self.build_seconds, 3),
+            "costs": {k: float(v) for k, v in self.costs.items()},
+            "open_facilities": self.open_facilities,
+            "model_size": self.model_size,
+            "diagnosis": self.diagnosis,
+        }
+
+    def write(self, folder: str | Path) -> Path:
+        """Write every table as CSV plus ``summary.json`` and ``solver.log`` into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.costs.rename("value").rename_axis("cost_line").to_csv(folder / "costs.csv")
+        for name in self.TABLES:
+            getattr(self, name).to_csv(folder / f"{name}.csv", index=False)
+        (folder / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=float))
+        (folder / "solver.log").write_text(self.solver_log)
+        return folder

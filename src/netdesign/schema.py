@@ -1,0 +1,246 @@
+"""The model format: one pydantic model per table row and one for ``model.yaml``.
+
+These classes are the single source of truth for column names, types, units, defaults and ranges.
+Validation (``netdesign.validate``), the CSV/Excel converter and the README's format reference are all
+derived from them. A field's ``description`` starts with its unit in square brackets.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+INF = math.inf
+
+LEGS = ("inbound", "transfer", "outbound", "direct")
+
+
+class Row(BaseModel):
+    """Base of every table row: unknown columns are kept, strings are stripped."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+
+class LocatedRow(Row):
+    """A row with a place: either lat/lon or a ``location`` ("City, ST" or a 5-digit US ZIP)."""
+
+    lat: float | None = Field(None, ge=-90, le=90, description="[degrees] latitude, WGS84")
+    lon: float | None = Field(None, ge=-180, le=180, description="[degrees] longitude, WGS84")
+    location: str | None = Field(
+        None, description='[-] "City, ST" or US ZIP, geocoded offline when lat/lon are blank'
+    )
+
+
+class ProductRow(Row):
+    product: str = Field(description="[-] product or family id (key)")
+    unit_value: float = Field(ge=0, description="[currency/unit] inventory value (landed cost)")
+    unit_price: float = Field(ge=0, description="[currency/unit] selling price (revenue)")
+    weight_kg: float = Field(ge=0, description="[kg/unit] shipping weight")
+    service_level: float = Field(
+        0.95, gt=0, lt=1, description="[share] cycle service level behind safety stock (z)"
+    )
+    segment: str | None = Field(
+        None, description="[-] fast | slow | seasonal; hybrid strategy stocks fast movers regionally"
+    )
+
+
+class SupplierRow(LocatedRow):
+    supplier: str = Field(description="[-] supplier, plant or import port id (key)")
+
+
+class SupplyRow(Row):
+    supplier: str = Field(description="[-] supplier id (suppliers.supplier)")
+    product: str = Field(description="[-] product id (products.product)")
+    unit_cost: float = Field(ge=0, description="[currency/unit] purchase cost at the supplier")
+    capacity: float = Field(INF, ge=0, description="[units/year] supply capacity; blank = unlimited")
+    lead_time_days: float = Field(0.0, ge=0, description="[days] order lead time before shipping")
+    lead_time_sd_days: float = Field(0.0, ge=0, description="[days] standard deviation of lead time")
+
+
+class FacilityRow(LocatedRow):
+    facility: str = Field(description="[-] DC id (key)")
+    status: Literal["existing", "candidate", "forced_open", "forced_closed"] = Field(
+        "candidate", description="[-] existing | candidate | forced_open | forced_closed"
+    )
+    fixed_cost: float = Field(0.0, ge=0, description="[currency/year] fixed operating cost if open")
+    capex: float = Field(0.0, ge=0, description="[currency] one-time cost to open a candidate")
+    capex_life_years: float = Field(20.0, gt=0, description="[years] life for annualising capex")
+    closing_cost: float = Field(0.0, ge=0, description="[currency] one-time cost to close")
+    throughput_capacity: float = Field(INF, ge=0, description="[units/year] blank = unlimited")
+    storage_capacity: float = Field(INF, ge=0, description="[units] average inventory; blank = none")
+    handling_cost: float = Field(0.0, ge=0, description="[currency/unit] handling per unit shipped")
+    replenish_lead_time_days: float = Field(
+        7.0, ge=0, description="[days] lead time when the DC is its own source (no supply table)"
+    )
+
+
+class FacilityOptionRow(Row):
+    facility: str = Field(description="[-] DC id (facilities.facility)")
+    option: str = Field(description="[-] upgrade name, e.g. automation, expansion")
+    capex: float = Field(0.0, ge=0, description="[currency] one-time investment")
+    life_years: float = Field(10.0, gt=0, description="[years] depreciation and annualising life")
+    annual_cost: float = Field(0.0, description="[currency/year] opex change, negative = saving")
+    capacity_factor: float = Field(1.0, ge=0, description="[x] throughput capacity multiplier")
+    handling_cost_factor: float = Field(1.0, ge=0, description="[x] handling cost multiplier")
+
+
+class CustomerRow(LocatedRow):
+    customer: str = Field(description="[-] demand zone id (key)")
+    region: str = Field("", description="[-] region label for filters and reports")
+    max_days: float | None = Field(
+        None, gt=0, description="[days] delivery promise; blank = model service.max_days"
+    )
+
+
+class DemandRow(Row):
+    customer: str = Field(description="[-] customer id (customers.customer)")
+    product: str = Field(description="[-] product id (products.product)")
+    annual_units: float = Field(ge=0, description="[units/year] demand")
+    demand_sd: float = Field(
+        0.0, ge=0, description="[units/day] standard deviation of daily demand"
+    )
+    orders_per_year: float = Field(52.0, ge=0, description="[orders/year] order lines shipped")
+
+
+class ModeRow(Row):
+    mode: str = Field(description="[-] mode id (key): truck, rail, intermodal, air, ocean, ...")
+    legs: str = Field(description="[-] ;-separated subset of inbound;transfer;outbound;direct")
+    cost_per_kg_km: float = Field(ge=0, description="[currency/(kg·km)] variable rate")
+    cost_per_unit_fixed: float = Field(0.0, ge=0, description="[currency/unit] per-unit charge")
+    speed_km_per_day: float = Field(gt=0, description="[km/day] door-to-door average speed")
+    handling_days: float = Field(0.0, ge=0, description="[days] added to every transit")
+    fuel_share: float = Field(0.0, ge=0, le=1, description="[share] part of rate indexed to fuel")
+    co2_kg_per_tonne_km: float = Field(0.0, ge=0, description="[kg CO2/(t·km)] emission factor")
+    min_km: float = Field(0.0, ge=0, description="[km] shortest lane the mode serves")
+    max_km: float = Field(INF, ge=0, description="[km] longest lane the mode serves; blank = any")
+
+    @field_validator("legs")
+    @classmethod
+    def _known_legs(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(";") if p.strip()]
+        unknown = [p for p in parts if p not in LEGS]
+        if not parts or unknown:
+            raise ValueError(f"legs must be a ;-separated subset of {';'.join(LEGS)}")
+        return ";".join(parts)
+
+
+class LaneRow(Row):
+    origin: str = Field(description="[-] supplier or facility id")
+    destination: str = Field(description="[-] facility or customer id")
+    mode: str = Field(description="[-] mode id (modes.mode)")
+    cost_per_unit: float | None = Field(None, ge=0, description="[currency/unit] overrides rate")
+    distance_km: float | None = Field(None, ge=0, description="[km] overrides geodesic×circuity")
+    transit_days: float | None = Field(None, ge=0, description="[days] overrides distance/speed")
+
+
+class ServiceBand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: float = Field(gt=0, description="[days] delivery time of the band")
+    share: float = Field(ge=0, le=1, description="[share] of demand to deliver within `days`")
+
+
+class ServiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_days: float = Field(5.0, gt=0, description="[days] default customer promise")
+    band: ServiceBand | None = None
+
+
+class InventorySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    review_period_days: float = Field(7.0, gt=0, description="[days] periodic review interval R")
+    pooling: bool = Field(True, description="[-] risk-pooled safety stock (piecewise, binaries)")
+    pwl_max_error: float = Field(
+        0.03, gt=0, lt=0.5, description="[share] max relative error of the pooled safety stock"
+    )
+
+
+class SolverSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    time_limit: float = Field(300.0, gt=0, description="[s] wall-clock limit")
+    mip_gap: float = Field(0.01, ge=0, description="[share] relative MIP gap")
+    threads: int = Field(2, ge=1, description="[-] HiGHS threads")
+    seed: int = Field(0, ge=0, description="[-] HiGHS random seed (deterministic runs)")
+
+
+class FacilityCountSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_open: int = Field(0, ge=0)
+    max_open: int | None = Field(None, ge=0)
+
+
+class HybridSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fast_share: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="[share] without a segment column, products making up this share of units "
+        "(largest first, Pareto/ABC) are fast movers",
+    )
+
+
+class UnmetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    allowed: bool = Field(False, description="[-] allow unserved demand at a penalty")
+    penalty_factor: float = Field(
+        1.0, ge=0, description="[x] penalty per unit = factor × max(unit_price, unit_value)"
+    )
+
+
+class Settings(BaseModel):
+    """``model.yaml``: every setting of a model, with its default."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    currency: str = "USD"
+    circuity_factor: float = Field(1.2, ge=1, description="[x] road km per geodesic km")
+    carrying_rate: float = Field(0.25, ge=0, description="[share/year] of inventory value")
+    fuel_index: float = Field(1.0, ge=0, description="[x] fuel price vs rate base")
+    co2_price: float = Field(0.0, ge=0, description="[currency/tonne CO2]")
+    discount_rate: float = Field(0.08, ge=0, description="[share/year] for NPV and annualising")
+    tax_rate: float = Field(0.25, ge=0, lt=1, description="[share] corporate tax")
+    horizon_years: int = Field(10, ge=1, description="[years] CapEx case horizon")
+    days_per_year: float = Field(365.0, gt=0, description="[days]")
+    service: ServiceSettings = ServiceSettings()
+    sourcing: Literal["single", "multi"] = "multi"
+    strategy: Literal["free", "hub", "regional", "hybrid"] = "free"
+    hybrid: HybridSettings = HybridSettings()
+    inventory: InventorySettings = InventorySettings()
+    facilities: FacilityCountSettings = FacilityCountSettings()
+    unmet_demand: UnmetSettings = UnmetSettings()
+    solver: SolverSettings = SolverSettings()
+
+
+TABLES: dict[str, type[Row]] = {
+    "products": ProductRow,
+    "suppliers": SupplierRow,
+    "supply": SupplyRow,
+    "facilities": FacilityRow,
+    "facility_options": FacilityOptionRow,
+    "customers": CustomerRow,
+    "demand": DemandRow,
+    "modes": ModeRow,
+    "lanes": LaneRow,
+}
+REQUIRED_TABLES = ("products", "facilities", "customers", "demand", "modes")
+KEYS: dict[str, tuple[str, ...]] = {
+    "products": ("product",),
+    "suppliers": ("supplier",),
+    "supply": ("supplier", "product"),
+    "facilities": ("facility",),
+    "facility_options": ("facility", "option"),
+    "customers": ("customer",),
+    "demand": ("customer", "product"),
+    "modes": ("mode",),
+    "lanes": ("origin", "destination", "mode"),
+}
+
+
+def columns(table: str) -> dict[str, tuple[bool, object, str]]:
+    """Column name → (required, default, description) for one table, in declaration order."""
+    out = {}
+    for name, field in TABLES[table].model_fields.items():
+        out[name] = (field.is_required(), field.default, field.description or "")
+    return out

@@ -1,0 +1,346 @@
+"""Validation: every problem of a model in one pass, before any optimisation model is built.
+
+Each problem reads ``table:row:column: what was found, what was expected`` where row is the CSV line
+or sheet row (the header is row 1; ``-`` when the problem is about a whole table or column). Row
+values are checked by the pydantic models of :mod:`netdesign.schema`; cross-table checks (keys,
+references, geocoding, serviceability, capacity) follow here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+
+from netdesign.data import ModelData
+from netdesign.geo import GeocodeError, geocode
+from netdesign.io import RawModel, read_model
+from netdesign.schema import KEYS, REQUIRED_TABLES, TABLES, Settings
+
+
+@dataclass(frozen=True)
+class Problem:
+    table: str
+    row: int | str
+    column: str
+    found: str
+    expected: str
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.row}:{self.column}: {self.found}, expected {self.expected}"
+
+
+class ModelValidationError(ValueError):
+    """All problems found in a model; ``problems`` lists them in file order."""
+
+    def __init__(self, source: Any, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+def load_model(path: str | Path) -> ModelData:
+    """Read and validate a model folder or workbook; raise :class:`ModelValidationError`."""
+    return validate(read_model(path))
+
+
+def validate(raw: RawModel) -> ModelData:
+    """Typed :class:`ModelData` from raw cells, or one error listing every problem."""
+    problems: list[Problem] = []
+    settings = _settings(raw.settings, problems)
+    frames: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        if name not in raw.tables:
+            if name in REQUIRED_TABLES:
+                problems.append(Problem(name, "-", "-", "table missing", f"{name}.csv or sheet"))
+            frames[name] = _empty(name)
+            continue
+        frames[name] = _rows(name, raw.tables[name], problems)
+    _keys(frames, problems)
+    _references(frames, problems)
+    _locations(frames, problems)
+    _supply_pairing(frames, problems)
+    if not problems and settings is not None:
+        _serviceability(frames, settings, problems)
+        _capacity(frames, problems)
+    if problems or settings is None:
+        raise ModelValidationError(raw.source, problems)
+    frames = {k: v.drop(columns="location", errors="ignore") if k != "lanes" else v
+              for k, v in frames.items()}
+    return ModelData(settings=settings, source=raw.source, **frames)
+
+
+# -- settings and rows ---------------------------------------------------------------------------
+
+
+def _settings(values: dict, problems: list[Problem]) -> Settings | None:
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as err:
+        for e in err.errors():
+            key = ".".join(str(p) for p in e["loc"])
+            problems.append(Problem("model.yaml", "-", key, _found(e), _expected(e)))
+        return None
+
+
+def _found(error: dict) -> str:
+    if error["type"] == "missing":
+        return "blank"
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {error['input']!r}" if not isinstance(
+            error["input"], dict) else "unknown setting"
+    return f"found {error['input']!r}"
+
+
+_EXPECTED = {
+    "missing": "a value",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "extra_forbidden": "a known setting",
+    "finite_number": "a finite number",
+}
+
+
+def _expected(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind in _EXPECTED:
+        return _EXPECTED[kind]
+    if kind == "greater_than_equal":
+        return f"a number ≥ {ctx['ge']}"
+    if kind == "greater_than":
+        return f"a number > {ctx['gt']}"
+    if kind == "less_than_equal":
+        return f"a number ≤ {ctx['le']}"
+    if kind == "less_than":
+        return f"a number < {ctx['lt']}"
+    if kind == "literal_error":
+        return f"one of {ctx['expected']}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"].lower()
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(TABLES[name].model_fields))
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _str_fields(name: str) -> set[str]:
+    return {
+        f for f, info in TABLES[name].model_fields.items()
+        if info.annotation in (str, str | None)
+    }
+
+
+def _rows(name: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Validate every row of one table; return the typed frame (index = source row)."""
+    model = TABLES[name]
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    missing = [
+        col for col, info in model.model_fields.items()
+        if info.is_required() and col not in frame.columns
+    ]
+    for col in missing:
+        desc = model.model_fields[col].description or "a value"
+        problems.append(Problem(name, 1, col, "column missing", f"column {col!r}: {desc}"))
+    text_cols = _str_fields(name)
+    records = []
+    for row in frame.to_dict("records"):
+        rec = {}
+        for key, value in row.items():
+            if _is_blank(value):
+                continue
+            if key in text_cols and isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(int(value)) if float(value).is_integer() else str(value)
+            rec[key] = value
+        records.append(rec)
+    try:
+        rows = TypeAdapter(list[model]).validate_python(records)
+    except ValidationError as err:
+        for e in err.errors():
+            index, column = e["loc"][0], str(e["loc"][1]) if len(e["loc"]) > 1 else "-"
+            if e["type"] == "missing" and column in missing:
+                continue
+            found = "blank" if e["type"] == "missing" else f"found {e['input']!r}"
+            problems.append(Problem(name, int(frame.index[index]), column, found, _expected(e)))
+        return _empty(name)
+    typed = pd.DataFrame(
+        [{**r.__dict__, **(r.model_extra or {})} for r in rows],
+        index=frame.index, columns=None,
+    )
+    if typed.empty:
+        return _empty(name)
+    return typed
+
+
+# -- cross-table checks --------------------------------------------------------------------------
+
+
+def _keys(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    for name, keys in KEYS.items():
+        frame = frames[name]
+        if frame.empty or not set(keys) <= set(frame.columns):
+            continue
+        dup = frame.duplicated(list(keys), keep="first")
+        for row in frame.index[dup.to_numpy()]:
+            key = tuple(frame.loc[row, list(keys)])
+            first = frame.index[(frame[list(keys)] == key).all(axis=1).to_numpy()][0]
+            shown = key[0] if len(key) == 1 else key
+            problems.append(Problem(
+                name, row, keys[-1], f"duplicate key {shown!r} (first at row {first})",
+                "each key once",
+            ))
+
+
+def _refs(frame: pd.DataFrame, column: str, known: Iterable[str]) -> pd.Series:
+    return ~frame[column].isin(set(known))
+
+
+_REFERENCES = [
+    ("demand", "customer", "customers", "customer"),
+    ("demand", "product", "products", "product"),
+    ("supply", "supplier", "suppliers", "supplier"),
+    ("supply", "product", "products", "product"),
+    ("facility_options", "facility", "facilities", "facility"),
+    ("lanes", "mode", "modes", "mode"),
+]
+
+
+def _references(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    for table, column, target, target_col in _REFERENCES:
+        frame = frames[table]
+        if frame.empty:
+            continue
+        known = frames[target][target_col] if not frames[target].empty else []
+        for row in frame.index[_refs(frame, column, known).to_numpy()]:
+            problems.append(Problem(
+                table, row, column, f"unknown {target_col} {frame.loc[row, column]!r}",
+                f"an id listed in {target}",
+            ))
+    lanes = frames["lanes"]
+    if not lanes.empty:
+        origins = set(frames["suppliers"].get("supplier", [])) | set(frames["facilities"].get(
+            "facility", []))
+        dests = set(frames["facilities"].get("facility", [])) | set(frames["customers"].get(
+            "customer", []))
+        for column, known, what in (("origin", origins, "a supplier or facility id"),
+                                    ("destination", dests, "a facility or customer id")):
+            for row in lanes.index[~lanes[column].isin(known).to_numpy()]:
+                problems.append(Problem("lanes", row, column,
+                                        f"unknown id {lanes.loc[row, column]!r}", what))
+
+
+def _supply_pairing(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    """With a supply table every demanded product needs at least one supplier."""
+    supply, demand = frames["supply"], frames["demand"]
+    if supply.empty or demand.empty:
+        if not frames["suppliers"].empty and supply.empty:
+            problems.append(Problem("supply", "-", "-", "table missing or empty while "
+                                    "suppliers are given", "supply rows for the suppliers"))
+        return
+    unsupplied = sorted(set(demand["product"]) - set(supply["product"]))
+    for product in unsupplied:
+        row = demand.index[(demand["product"] == product).to_numpy()][0]
+        problems.append(Problem("demand", row, "product", f"product {product!r} has no supply row",
+                                "a supply row for every demanded product"))
+
+
+def _locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    """Fill lat/lon from ``location`` (offline gazetteer); a name that is not found is a problem."""
+    for name in ("suppliers", "facilities", "customers"):
+        frame = frames[name]
+        if frame.empty:
+            continue
+        lat, lon = frame["lat"].astype(float).copy(), frame["lon"].astype(float).copy()
+        loc = frame.get("location", pd.Series(None, index=frame.index))
+        for row in frame.index[(lat.isna() | lon.isna()).to_numpy()]:
+            place = loc.loc[row]
+            if _is_blank(place):
+                problems.append(Problem(name, row, "lat", "blank lat/lon and no location",
+                                        "lat and lon, or a location ('City, ST' or ZIP)"))
+                continue
+            try:
+                lat.loc[row], lon.loc[row] = geocode(str(place))
+            except GeocodeError as err:
+                problems.append(Problem(name, row, "location", f"found {place!r}: {err}",
+                                        "a US 'City, ST' or 5-digit ZIP the offline data knows"))
+        frames[name] = frame.assign(lat=lat, lon=lon)
+
+
+def _serviceability(
+    frames: dict[str, pd.DataFrame], settings: Settings, problems: list[Problem]
+) -> None:
+    """Every customer with demand needs an outbound or direct lane-mode within its promise."""
+    from netdesign.network import lane_arcs
+
+    data = ModelData(settings=settings, **frames)
+    customers = data.customers
+    active = set(data.demand.loc[data.demand["annual_units"] > 0, "customer"])
+    promise = customers.set_index("customer")["max_days"].fillna(settings.service.max_days)
+    ends = _ends(data)
+    fac = ends["facility"][~ends["facility"]["id"].isin(
+        data.facilities.loc[data.facilities["status"] == "forced_closed", "facility"])]
+    arcs = [lane_arcs(data, fac, ends["customer"], "outbound")]
+    if not data.supply.empty:
+        arcs.append(lane_arcs(data, ends["supplier"], ends["customer"], "direct"))
+    arcs = pd.concat(arcs)
+    fastest = arcs.groupby("destination")["transit_days"].min()
+    for row, cust in zip(customers.index, customers["customer"], strict=True):
+        if cust not in active:
+            continue
+        best = fastest.get(cust, np.inf)
+        if best > promise[cust] + 1e-9:
+            shown = "no lane-mode reaches it" if np.isinf(best) else f"fastest lane {best:.2f} days"
+            problems.append(Problem("customers", row, "max_days",
+                                    f"{shown} (promise {promise[cust]:g} days)",
+                                    "at least one DC or direct lane within the promise"))
+
+
+def _ends(data: ModelData) -> dict[str, pd.DataFrame]:
+    from netdesign.network import endpoint_table
+
+    ends = endpoint_table(data)
+    return {kind: ends[ends["kind"] == kind] for kind in ("supplier", "facility", "customer")}
+
+
+def _capacity(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    """Total DC throughput (with the best options) and each product's supply cover demand."""
+    fac, demand, options = frames["facilities"], frames["demand"], frames["facility_options"]
+    total = float(demand["annual_units"].sum())
+    usable = fac[fac["status"] != "forced_closed"]
+    factor = pd.Series(1.0, index=usable["facility"])
+    if not options.empty:
+        extra = options.groupby("facility")["capacity_factor"].apply(
+            lambda f: 1.0 + float(np.clip(f - 1.0, 0, None).sum()))
+        factor = factor.mul(extra.reindex(factor.index).fillna(1.0))
+    capacity = float((usable.set_index("facility")["throughput_capacity"] * factor).sum())
+    if capacity < total - 1e-6:
+        problems.append(Problem("facilities", "-", "throughput_capacity",
+                                f"total {capacity:,.0f} units/year over usable DCs",
+                                f"at least total demand {total:,.0f} units/year"))
+    supply = frames["supply"]
+    if supply.empty:
+        return
+    cap = supply.groupby("product")["capacity"].sum()
+    need = demand.groupby("product")["annual_units"].sum()
+    for product, units in need.items():
+        if cap.get(product, 0.0) < units - 1e-6:
+            problems.append(Problem("supply", "-", "capacity",
+                                    f"product {product!r} supply {cap.get(product, 0.0):,.0f} "
+                                    "units/year", f"at least its demand {units:,.0f} units/year"))
+
