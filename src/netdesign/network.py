@@ -136,6 +136,27 @@ def remove_dominated(arcs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return arcs[keep]
 
 
+def hub_products(data: ModelData) -> set[str]:
+    """Products the strategy setting stocks at exactly one DC.
+
+    ``hub``: all. ``hybrid``: slow movers — products whose ``segment`` is not ``fast``; without a
+    segment column, the products outside the largest ones that make up ``hybrid.fast_share`` of
+    annual units (Pareto / ABC rule). ``free`` and ``regional``: none.
+    """
+    s = data.settings
+    products = data.products
+    if s.strategy == "hub":
+        return set(products["product"])
+    if s.strategy != "hybrid":
+        return set()
+    if "segment" in products and products["segment"].notna().any():
+        return set(products.loc[products["segment"].fillna("") != "fast", "product"])
+    units = data.demand.groupby("product")["annual_units"].sum().sort_values(ascending=False)
+    cumulative = units.cumsum() / units.sum()
+    fast = set(cumulative.index[(cumulative.shift(fill_value=0.0) < s.hybrid.fast_share)])
+    return set(products["product"]) - fast
+
+
 def z_value(service_level: float) -> float:
     """Standard normal quantile z = Φ⁻¹(service level)."""
     return NormalDist().inv_cdf(service_level)
@@ -186,7 +207,7 @@ def build_network(data: ModelData) -> Network:
         inbound = _own_source_arcs(fac, products)
         direct = pd.DataFrame()
     stock_pairs = outbound[["product", "origin"]].drop_duplicates()
-    if s.strategy in ("hub", "regional"):
+    if s.strategy != "free":
         transfer = pd.DataFrame()
     else:
         transfer_arcs = lane_arcs(data, fac, fac, "transfer")
@@ -196,7 +217,11 @@ def build_network(data: ModelData) -> Network:
             ),
             pd.DataFrame({"product": products["product"]}), "product", "transfer",
         )
-    flows = pd.concat([inbound, transfer, outbound, direct], ignore_index=True)
+    shippers = pd.concat([outbound, transfer])[["product", "origin"]].drop_duplicates()
+    useful = inbound.merge(shippers.rename(columns={"origin": "destination"}),
+                           on=["product", "destination"])
+    counts["inbound_removed_as_unused"] = len(inbound) - len(useful)
+    flows = pd.concat([useful, transfer, outbound, direct], ignore_index=True)
     for col in ("purchase_cost",):
         flows[col] = flows[col].fillna(0.0) if col in flows else 0.0
     flows = flows[_FLOW_COLUMNS].reset_index(drop=True)

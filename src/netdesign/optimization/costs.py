@@ -1,0 +1,100 @@
+"""Cost lines of total landed cost, one named Pyomo Expression each; the objective is their sum.
+
+All lines are per year in the model currency. One-time amounts are annualised with the capital
+recovery factor (:func:`netdesign.finance.crf`): DC and option CapEx over their life, closing costs
+over the study horizon, at the discount rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from netdesign.finance import crf
+from netdesign.optimization.components import linear
+from netdesign.optimization.index import ModelIndex
+
+COST_LINES = (
+    "purchase",
+    "freight_inbound",
+    "freight_transfer",
+    "freight_outbound",
+    "freight_direct",
+    "handling",
+    "facility_fixed",
+    "facility_capex",
+    "option_capex",
+    "option_opex",
+    "closing",
+    "carrying_cycle",
+    "carrying_safety",
+    "carrying_pipeline",
+    "co2",
+    "unmet_penalty",
+)
+
+
+def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """Declare every cost line as ``m.cost[line]`` and minimise their sum."""
+    s = ix.data.settings
+    flows, fac, opts = ix.flows, ix.facilities, ix.options
+    leg = flows["leg"].to_numpy()
+    all_flows = np.arange(len(flows))
+    lines: dict[str, object] = {}
+    lines["purchase"] = linear(m.flow, all_flows, flows["purchase_cost"].to_numpy())
+    for name in ("inbound", "transfer", "outbound", "direct"):
+        on_leg = np.flatnonzero(leg == name)
+        lines[f"freight_{name}"] = linear(
+            m.flow, on_leg, flows["freight"].to_numpy()[on_leg]
+        ) + (m.fuel_index - 1) * linear(m.flow, on_leg, flows["freight_fuel"].to_numpy()[on_leg])
+    lines["handling"] = _handling(m, ix)
+    lines["facility_fixed"] = linear(m.open, np.arange(len(fac)), fac["fixed_cost"].to_numpy())
+    candidate = (fac["status"] != "existing").to_numpy()
+    annual_capex = np.array([
+        c * crf(s.discount_rate, life) if cand else 0.0
+        for c, life, cand in zip(fac["capex"], fac["capex_life_years"], candidate, strict=True)
+    ])
+    lines["facility_capex"] = linear(m.open, np.arange(len(fac)), annual_capex)
+    option_annual = np.array([
+        c * crf(s.discount_rate, life) for c, life in zip(opts["capex"], opts["life_years"],
+                                                           strict=True)
+    ])
+    lines["option_capex"] = linear(m.option, np.arange(len(opts)), option_annual)
+    lines["option_opex"] = linear(m.option, np.arange(len(opts)),
+                                  opts["annual_cost"].to_numpy(dtype=float))
+    closing = np.where(fac["status"].to_numpy() == "existing",
+                       fac["closing_cost"].to_numpy(dtype=float), 0.0) * crf(
+        s.discount_rate, s.horizon_years)
+    lines["closing"] = float(closing.sum()) - linear(m.open, np.arange(len(fac)), closing)
+    value = flows["unit_value"].to_numpy(dtype=float)
+    half_cycle = s.inventory.review_period_days / (2.0 * s.days_per_year)
+    leaves = np.flatnonzero(np.isin(leg, ("outbound", "transfer")))
+    lines["carrying_cycle"] = m.carrying_rate * linear(m.flow, leaves, value[leaves] * half_cycle)
+    pair_value = ix.pairs["unit_value"].to_numpy(dtype=float)
+    lines["carrying_safety"] = m.carrying_rate * linear(m.safety, np.arange(len(ix.pairs)),
+                                                        pair_value)
+    pipeline = value * flows["transit_days"].to_numpy(dtype=float) / s.days_per_year
+    lines["carrying_pipeline"] = m.carrying_rate * linear(m.flow, all_flows, pipeline)
+    lines["co2"] = m.co2_price / 1000.0 * linear(m.flow, all_flows,
+                                                 flows["co2_kg"].to_numpy(dtype=float))
+    lines["unmet_penalty"] = linear(m.unmet, np.arange(len(ix.demand)), unmet_penalty(ix))
+    m.cost = pyo.Expression(COST_LINES, rule=lambda m, line: lines[line])
+    m.total_cost = pyo.Objective(expr=sum(m.cost[line] for line in COST_LINES),
+                                 sense=pyo.minimize)
+
+
+def _handling(m: pyo.ConcreteModel, ix: ModelIndex):
+    """Σ_j c_j · Σ_p T_pj + Σ_jk h_jk: handling per unit shipped, changed by options."""
+    hc = ix.facilities["handling_cost"].to_numpy(dtype=float)
+    k = ix.flows["out_pair"].to_numpy()
+    ships = np.flatnonzero(k >= 0)
+    per_unit = hc[ix.pairs["fac"].to_numpy()[k[ships]]]
+    return linear(m.flow, ships, per_unit) + linear(
+        m.option_handling, np.arange(len(ix.options)), 1.0)
+
+
+def unmet_penalty(ix: ModelIndex) -> np.ndarray:
+    """Penalty per unserved unit: factor × max(unit price, unit value) (lost margin and more)."""
+    d = ix.demand
+    factor = ix.data.settings.unmet_demand.penalty_factor
+    return factor * np.maximum(d["unit_price"].to_numpy(float), d["unit_value"].to_numpy(float))

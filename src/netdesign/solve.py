@@ -1,0 +1,154 @@
+"""Solve a model: build once, solve with HiGHS, re-solve after number-only changes.
+
+``solve(data)`` is the one-shot entry point. :class:`NetworkModel` keeps the built Pyomo model and
+its live HiGHS instance so that a scenario changing only numbers held in mutable parameters (fuel
+index, CO2 price, carrying rate, finite capacities) is re-solved warm instead of rebuilt.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from netdesign.data import ModelData
+from netdesign.optimization.extract import extract
+from netdesign.optimization.highs import HighsSession, Progress
+from netdesign.optimization.model import build_model
+from netdesign.results import Results
+
+#: settings a re-solve can take through mutable parameters
+NUMBER_SETTINGS = ("fuel_index", "co2_price", "carrying_rate")
+#: (table, column) pairs a re-solve can take, as long as finite stays finite
+NUMBER_COLUMNS = (
+    ("facilities", "throughput_capacity"),
+    ("facilities", "storage_capacity"),
+    ("supply", "capacity"),
+)
+
+
+class NetworkModel:
+    """A built network design MIP of one :class:`ModelData`, solvable many times."""
+
+    def __init__(self, data: ModelData):
+        start = time.perf_counter()
+        self.data = data
+        self.model, self.index = build_model(data)
+        self.generate_seconds = time.perf_counter() - start
+        self.session = HighsSession(self.model)
+        self.build_seconds = time.perf_counter() - start
+
+    @property
+    def size(self) -> dict[str, int]:
+        return {**self.session.size, "flow_arcs": len(self.index.flows)}
+
+    def solve(self, *, time_limit: float | None = None, mip_gap: float | None = None,
+              threads: int | None = None, progress: Progress | None = None,
+              log_path: Path | None = None) -> Results:
+        solver = self.data.settings.solver
+        outcome = self.session.solve(
+            time_limit=time_limit if time_limit is not None else solver.time_limit,
+            mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
+            threads=threads or solver.threads,
+            seed=solver.seed,
+            progress=progress,
+            log_path=log_path,
+        )
+        if outcome.values is None:
+            from netdesign.diagnose import diagnose
+
+            diagnosis = diagnose(self.data) if outcome.status == "infeasible" else []
+            return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
+        return extract(self.model, self.index, outcome, self.build_seconds, self.size)
+
+    # -- number-only changes ----------------------------------------------------------------------
+
+    def accepts(self, data: ModelData) -> bool:
+        """True when ``data`` differs from the built model only in mutable-parameter numbers."""
+        base = self.data
+        if base.settings.model_copy(update={k: getattr(data.settings, k)
+                                            for k in NUMBER_SETTINGS}) != data.settings:
+            return False
+        for name in base.TABLE_NAMES:
+            old, new = base.table(name), data.table(name)
+            columns = [c for t, c in NUMBER_COLUMNS if t == name]
+            if old.shape != new.shape or list(old.columns) != list(new.columns):
+                return False
+            rest = [c for c in old.columns if c not in columns]
+            if not old[rest].reset_index(drop=True).equals(new[rest].reset_index(drop=True)):
+                return False
+            for column in columns:
+                if not np.array_equal(np.isfinite(old[column].astype(float)),
+                                      np.isfinite(new[column].astype(float))):
+                    return False
+        return True
+
+    def update(self, data: ModelData) -> dict[str, int]:
+        """Move mutable parameters to ``data``'s numbers and push the changes into HiGHS."""
+        if not self.accepts(data):
+            raise ValueError("the change is structural: build a new NetworkModel")
+        m, s = self.model, data.settings
+        m.fuel_index.set_value(s.fuel_index)
+        m.co2_price.set_value(s.co2_price)
+        m.carrying_rate.set_value(s.carrying_rate)
+        fac = data.facilities.set_index("facility")
+        for f, facility in enumerate(self.index.facilities["facility"]):
+            m.throughput_cap[f].set_value(float(fac.at[facility, "throughput_capacity"]))
+            m.storage_cap[f].set_value(float(fac.at[facility, "storage_capacity"]))
+        for r, cap in enumerate(data.supply["capacity"].astype(float)):
+            m.supply_cap[r].set_value(cap)
+        self.data = data
+        return self.session.update()
+
+    def fix_design(self, results: Results) -> dict[str, int]:
+        """Keep a solved design (open DCs, options, stocking points) and re-flow only."""
+        ix, m = self.index, self.model
+        open_now = set(results.open_facilities)
+        for f, facility in enumerate(ix.facilities["facility"]):
+            _pin(m.open[f], facility in open_now)
+        chosen = set(results.facilities.loc[results.facilities["options"] != "", "facility"])
+        picked = {(r.facility, o) for r in results.facilities.itertuples() if r.facility in chosen
+                  for o in r.options.split(";")}
+        for i, row in enumerate(ix.options.itertuples()):
+            _pin(m.option[i], (row.facility, row.option) in picked)
+        if m.stock is not None:
+            stocked = set(zip(results.inventory["product"], results.inventory["facility"],
+                              strict=True))
+            for k, row in enumerate(ix.pairs.itertuples()):
+                _pin(m.stock[k], (row.product, row.facility) in stocked)
+        return self.session.update()
+
+
+def _pin(var: pyo.Var, on: bool) -> None:
+    if var.fixed:
+        return
+    var.setlb(1 if on else 0)
+    var.setub(1 if on else 0)
+
+
+def _empty_results(outcome, build_seconds: float, size: dict, diagnosis: list[str]) -> Results:
+    empty = pd.DataFrame()
+    return Results(
+        status=outcome.status, objective=None, bound=None, gap=None,
+        solve_seconds=outcome.seconds, build_seconds=build_seconds, costs=pd.Series(dtype=float),
+        facilities=empty, flows=empty, assignments=empty, inventory=empty, service=empty,
+        strategy=empty, unmet=empty, model_size=size, diagnosis=diagnosis, solver_log=outcome.log,
+    )
+
+
+def solve(data: ModelData, *, time_limit: float | None = None, mip_gap: float | None = None,
+          threads: int | None = None, progress: Progress | None = None,
+          log_path: Path | None = None) -> Results:
+    """Build and solve the network design MIP of ``data`` once."""
+    return NetworkModel(data).solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                                    progress=progress, log_path=log_path)
+
+
+def costs_add_up(results: Results, rel: float = 1e-6) -> bool:
+    """The cost lines sum to the objective within ``rel`` (relative)."""
+    total = float(results.costs.sum())
+    return math.isclose(total, results.objective, rel_tol=rel, abs_tol=1e-6)
