@@ -168,7 +168,8 @@ IMPORT_SHARE = {"fast": 0.35, "slow": 0.7, "seasonal": 0.8}  # chance a source i
 #   per-unit drayage charge; ~550 km/day (intermodal trains are scheduled, faster than carload).
 # - air: domestic expedited air freight ~US$1.5-4 per kg for 1,000-3,000 km ≈ 0.0012
 #   US$/kg-km plus a per-unit handling charge; ~5,000 km/day effective incl. ground legs;
-#   jet fuel ~40 % of air cargo operating cost (IATA).
+#   jet fuel ~40 % of air cargo operating cost (IATA). Used for expedited replenishment
+#   (plant → DC, DC → DC); customer deliveries within the promise go by truck.
 # - ocean: coastwise / short-sea container service from the ports (Jones Act), ~0.000012
 #   US$/kg-km plus port handling and drayage per unit, 500 km/day, 3 days port handling.
 # CO2: GLEC Framework v3 / EPA SmartWay default intensities, well-to-wheel, kg CO2e per t-km:
@@ -179,7 +180,7 @@ MODES = [
     ("truck", "inbound;transfer;outbound;direct", 0.00009, 0.20, 800, 0.5, 0.30, 0.08, 0, None),
     ("rail", "inbound;transfer", 0.00003, 0.35, 400, 2.0, 0.20, 0.02, 500, None),
     ("intermodal", "inbound;transfer", 0.00004, 0.30, 550, 1.5, 0.25, 0.03, 800, None),
-    ("air", "outbound", 0.0012, 1.50, 5000, 1.0, 0.40, 1.0, 400, None),
+    ("air", "inbound;transfer", 0.0012, 1.50, 5000, 1.0, 0.40, 1.0, 400, None),
     ("ocean", "inbound", 0.000012, 0.40, 500, 3.0, 0.35, 0.01, 1500, None),
 ]
 TRUCK_SPEED, TRUCK_HANDLING = 800.0, 0.5

@@ -89,5 +89,144 @@ def convert(
     console.print(f"wrote {target}")
 
 
+def _progress_printer(quiet: bool):
+    if quiet:
+        return None
+
+    def show(event: dict) -> None:
+        err_console.print(
+            f"  [dim]{event['phase']} {event['elapsed']:7.1f}s  incumbent {event['incumbent']:,.0f}"
+            f"  bound {event['bound']:,.0f}  gap {100 * event['gap']:.2f}%[/]"
+        )
+
+    return show
+
+
+def _results_payload(data, results) -> dict:
+    from netdesign.kpis import compute_kpis
+
+    payload = results.summary()
+    payload["kpis"] = compute_kpis(data, results) if results.ok else {}
+    return payload
+
+
+@app.command()
+def solve(
+    model: ModelArg,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds (default: model.yaml)")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap (default: model.yaml)")] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write result tables (CSV) here")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Solve the network design MIP of a model; exit 1 if infeasible, 2 on error."""
+    import json
+
+    from netdesign.solve import NetworkModel
+
+    data = _load_or_exit(model)
+    if not json_out:
+        console.print(f"building {data.settings.name} ...")
+    network_model = NetworkModel(data)
+    size = network_model.size
+    if not json_out:
+        console.print(
+            f"built in {network_model.build_seconds:.1f}s: {size['columns']:,} columns, "
+            f"{size['rows']:,} rows, {size['nonzeros']:,} nonzeros, "
+            f"{size['integer_columns']:,} integer; solving ..."
+        )
+    log_path = out / "solver.log" if out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    results = network_model.solve(time_limit=time_limit, mip_gap=gap, threads=threads,
+                                  progress=_progress_printer(json_out), log_path=log_path)
+    if out and results.ok:
+        results.write(out)
+    payload = _results_payload(data, results)
+    if json_out:
+        print(json.dumps(payload, default=float))
+    else:
+        _print_solve_summary(results, out)
+    if not results.ok:
+        for line in results.diagnosis:
+            err_console.print(f"  {line}", markup=False)
+        raise typer.Exit(1 if results.status in ("infeasible", "unbounded") else 2)
+
+
+def _print_solve_summary(results, out: Path | None) -> None:
+    if not results.ok:
+        err_console.print(f"[bold red]{results.status}[/]")
+        return
+    gap = "" if results.gap is None else f", gap {100 * results.gap:.2f}%"
+    console.print(
+        f"[green]{results.status}[/] total landed cost {results.objective:,.0f}/yr "
+        f"(bound {results.bound:,.0f}{gap}) in {results.solve_seconds:.1f}s"
+    )
+    console.print(f"open DCs: {', '.join(results.open_facilities)}")
+    table = Table(title="cost lines")
+    table.add_column("line")
+    table.add_column("per year", justify="right")
+    for line, value in results.costs.items():
+        if abs(value) > 0.5:
+            table.add_row(line, f"{value:,.0f}")
+    console.print(table)
+    if out:
+        console.print(f"result tables written to {out}")
+
+
+import_app = typer.Typer(help="Turn public benchmark files into ordinary model folders.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("orlib")
+def import_orlib_command(
+    file: Annotated[Path, typer.Argument(help="OR-Library cap*.txt file")],
+    out: Annotated[Path, typer.Option(help="Model folder to write")],
+    capacity: Annotated[float | None, typer.Option(help="Facility capacity (capa/b/c)")] = None,
+    sourcing: Annotated[str, typer.Option(help="multi (split) or single")] = "multi",
+    uncapacitated: Annotated[bool, typer.Option(help="Drop capacities (UFLP)")] = False,
+) -> None:
+    """Import an OR-Library capacitated warehouse location instance."""
+    from netdesign.importers import import_orlib
+
+    folder = import_orlib(file, out, capacity=capacity, sourcing=sourcing,
+                          uncapacitated=uncapacitated, overwrite=True)
+    console.print(f"wrote {folder}")
+
+
+@import_app.command("sscflp")
+def import_sscflp_command(
+    file: Annotated[Path, typer.Argument(help="SSCFLP instance file")],
+    out: Annotated[Path, typer.Option(help="Model folder to write")],
+    format: Annotated[str, typer.Option(help="holmberg | delmaire | orlib")] = "holmberg",
+    capacity: Annotated[float | None, typer.Option(help="Capacity (orlib format only)")] = None,
+) -> None:
+    """Import a single-source capacitated facility location instance."""
+    from netdesign.importers import import_sscflp
+
+    folder = import_sscflp(file, out, format, capacity=capacity, overwrite=True)
+    console.print(f"wrote {folder}")
+
+
+@app.command()
+def bench(
+    kind: Annotated[str, typer.Argument(help="orlib or sscflp")],
+    folder: Annotated[Path | None, typer.Argument(help="Folder with the instance files")] = None,
+    instances: Annotated[str | None, typer.Option(help="Comma-separated names")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds per instance")] = 600,
+) -> None:
+    """Solve benchmark instances and compare with their published optima."""
+    from netdesign.bench import print_benchmarks, run_benchmarks
+
+    names = instances.split(",") if instances else None
+
+    def show(row: dict) -> None:
+        console.print(f"  {row['instance']}: {row['status']} {row['ours']} "
+                      f"({row['seconds']:.1f}s)", highlight=False)
+
+    table = run_benchmarks(kind, folder, names, time_limit=time_limit, on_result=show)
+    print_benchmarks(table, console=console, title=f"{kind} benchmarks")
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()

@@ -5,8 +5,10 @@ index arrays the optimisation model is generated from. Exact reductions happen h
 variable exists (they hold for every non-negative fuel index, CO2 price and carrying rate, so a
 persistent model re-solved with new numbers stays exact):
 
-* a mode is removed on a lane where another mode is no dearer in base freight, fuel part, CO2 and
-  transit time for that product (dominated lane-mode pairs);
+* a mode is removed on a lane where another mode is no dearer for that product at any fuel index,
+  CO2 price and carrying rate up to ``MAX_CARRYING_RATE`` (dominated lane-mode pairs; transit time
+  counts too when a service band is set);
+* inbound arcs into a DC that can ship nothing of that product are removed;
 * outbound and direct arcs slower than the customer's promise are removed (service);
 * modes only appear on legs they declare and between their min/max km.
 """
@@ -110,30 +112,87 @@ def _price(arcs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def remove_dominated(arcs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Drop arcs another mode on the same lane and product beats or ties on every cost and time.
+#: carrying rates up to this are covered by the dominance test (exact reductions stay exact)
+MAX_CARRYING_RATE = 1.0
 
-    Arc a dominates b when freight, fuel part, CO2 and transit of a are all ≤ those of b (ties are
-    broken by keeping the first). Exact for every non-negative fuel index, CO2 and carrying price.
+
+def _criteria(arcs: pd.DataFrame, days: float) -> np.ndarray:
+    """Per-unit cost of each arc at the extreme scenario numbers (fuel part, CO2, cost at carrying
+    rate 0 and at MAX_CARRYING_RATE with fuel index 0): a ≤ b on all four means a is never dearer.
+    """
+    base = (arcs["freight"] - arcs["freight_fuel"]).to_numpy(dtype=float)
+    pipeline = (arcs["unit_value"] * arcs["transit_days"] / days).to_numpy(dtype=float)
+    return np.column_stack([arcs["freight_fuel"].to_numpy(dtype=float),
+                            arcs["co2_kg"].to_numpy(dtype=float), base,
+                            base + MAX_CARRYING_RATE * pipeline])
+
+
+def remove_dominated(arcs: pd.DataFrame, keys: list[str], days: float, timed: bool) -> pd.DataFrame:
+    """Drop arcs another mode on the same lane and product beats or ties for every scenario number.
+
+    An arc's yearly cost per unit is linear in the mutable numbers: freight + (fuel index − 1) ·
+    fuel part + carrying rate · value · transit / days + CO2 price · CO2. Arc a dominates b when that
+    holds for every fuel index ≥ 0, CO2 price ≥ 0 and carrying rate in [0, MAX_CARRYING_RATE]: it is
+    enough to compare the four :func:`_criteria`. When ``timed`` (a service band makes delivery
+    time matter) transit must also be ≤. Ties keep the first arc.
     """
     if arcs.empty:
         return arcs
-    crit = ["freight", "freight_fuel", "co2_kg", "transit_days"]
-    arcs = arcs.sort_values([*keys, *crit], kind="stable")
+    crit = _criteria(arcs, days)
+    if timed:
+        crit = np.column_stack([crit, arcs["transit_days"].to_numpy(dtype=float)])
+    order = np.lexsort([crit[:, c] for c in reversed(range(crit.shape[1]))]
+                       + [arcs[k].to_numpy() for k in reversed(keys)])
+    arcs, values = arcs.iloc[order], crit[order]
     group = arcs.groupby(keys, sort=False).ngroup().to_numpy()
-    values = arcs[crit].to_numpy()
     keep = np.ones(len(arcs), dtype=bool)
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     ends = np.r_[starts[1:], len(arcs)]
     for start, end in zip(starts, ends, strict=True):
-        if end - start == 1:
-            continue
-        block = values[start:end]
         for i in range(1, end - start):
-            dominated = np.all(block[:i] <= block[i], axis=1) & keep[start : start + i]
-            if dominated.any():
+            earlier = keep[start : start + i]
+            if (np.all(values[start : start + i] <= values[start + i], axis=1) & earlier).any():
                 keep[start + i] = False
     return arcs[keep]
+
+
+def remove_dominated_transfers(transfer: pd.DataFrame, inbound: pd.DataFrame,
+                               days: float) -> pd.DataFrame:
+    """Drop transfers j → j′ of p that direct replenishment of j′ beats for every supplier.
+
+    A transferred unit pays, besides the transfer arc, inbound into j and handling, cycle and safety
+    stock at j. So the transfer is never needed when every supplier s that reaches j also reaches
+    j′ by an arc a with criteria(a) ≤ min_b criteria(b into j from s) + criteria(transfer)
+    (same purchase cost, same supplier capacity). Exact in this formulation.
+    """
+    if transfer.empty or inbound.empty:
+        return transfer.iloc[:0] if not transfer.empty and inbound.empty else transfer
+    in_crit = _criteria(inbound, days)
+    tr_crit = _criteria(transfer, days)
+    keep = np.ones(len(transfer), dtype=bool)
+    inbound = inbound.reset_index(drop=True)
+    for product, tr_rows in transfer.reset_index(drop=True).groupby("product").indices.items():
+        arcs = inbound.index[(inbound["product"] == product).to_numpy()]
+        if len(arcs) == 0:
+            continue
+        by_pair: dict[tuple[str, str], np.ndarray] = {}
+        for (sup, dc), rows in inbound.loc[arcs].groupby(["origin", "destination"]).indices.items():
+            by_pair[(sup, dc)] = in_crit[arcs[rows]]
+        suppliers = inbound.loc[arcs, "origin"].unique()
+        trs = transfer.iloc[tr_rows]
+        for local, (hub, dest) in enumerate(zip(trs["origin"], trs["destination"], strict=True)):
+            needed = False
+            for sup in suppliers:
+                into_hub = by_pair.get((sup, hub))
+                if into_hub is None:
+                    continue
+                into_dest = by_pair.get((sup, dest))
+                bound = into_hub.min(axis=0) + tr_crit[tr_rows[local]]
+                if into_dest is None or not np.all(into_dest <= bound + 1e-12, axis=1).any():
+                    needed = True
+                    break
+            keep[tr_rows[local]] = needed
+    return transfer[keep]
 
 
 def hub_products(data: ModelData) -> set[str]:
@@ -185,7 +244,9 @@ def build_network(data: ModelData) -> Network:
         if leg in ("outbound", "direct"):
             joined = joined[joined["transit_days"] <= joined["max_days"] + 1e-9]
             counts[f"{leg}_removed_by_service"] = counts[f"{leg}_arcs"] - len(joined)
-        kept = remove_dominated(joined, ["product", "origin", "destination"])
+        timed = s.service.band is not None and leg in ("outbound", "direct")
+        kept = remove_dominated(joined, ["product", "origin", "destination"], s.days_per_year,
+                                timed)
         counts[f"{leg}_removed_as_dominated"] = len(joined) - len(kept)
         return kept.assign(leg=leg)
 
@@ -221,6 +282,10 @@ def build_network(data: ModelData) -> Network:
     useful = inbound.merge(shippers.rename(columns={"origin": "destination"}),
                            on=["product", "destination"])
     counts["inbound_removed_as_unused"] = len(inbound) - len(useful)
+    if not transfer.empty:
+        kept = remove_dominated_transfers(transfer, useful, s.days_per_year)
+        counts["transfer_removed_as_dominated_by_inbound"] = len(transfer) - len(kept)
+        transfer = kept
     flows = pd.concat([useful, transfer, outbound, direct], ignore_index=True)
     for col in ("purchase_cost",):
         flows[col] = flows[col].fillna(0.0) if col in flows else 0.0

@@ -171,6 +171,7 @@ class HighsSession:
               progress: Progress | None = None, log_path: Path | None = None) -> SolveOutcome:
         """Solve (warm from the last solution when the structure is unchanged) and load values."""
         h = self.highs
+        _use_threads(threads)
         for name, value in (("time_limit", float(time_limit)), ("mip_rel_gap", float(mip_gap)),
                             ("threads", int(threads)), ("random_seed", int(seed)),
                             ("mip_abs_gap", 1e-6)):
@@ -218,6 +219,17 @@ class HighsSession:
         bound = float(info.mip_dual_bound) if is_mip else objective
         gap = _gap(objective, bound) if is_mip else 0.0
         return SolveOutcome(status, objective, bound, gap, seconds, log, values)
+
+
+_scheduler_threads: list[int] = []
+
+
+def _use_threads(threads: int) -> None:
+    """HiGHS keeps one global task scheduler per process; restart it when the thread count
+    changes (otherwise ``run`` refuses to start)."""
+    if _scheduler_threads and _scheduler_threads[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
 
 
 def _gap(objective: float, bound: float) -> float:
