@@ -7,8 +7,11 @@ sheet row (the header is row 1).
 
 from __future__ import annotations
 
+import csv
 import math
+import re
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ class RawModel:
     settings: dict[str, Any]
     tables: dict[str, pd.DataFrame]
     files: dict[str, str] = field(default_factory=dict)  # table → file or sheet name for messages
+    # (table, row, column, found, expected) of what could not be read, reported by validation
+    errors: list[tuple[str, int | str, str, str, str]] = field(default_factory=list)
 
 
 def read_model(path: str | Path) -> RawModel:
@@ -42,26 +47,73 @@ def read_model(path: str | Path) -> RawModel:
 
 
 def _read_folder(folder: Path) -> RawModel:
+    errors: list[tuple[str, int | str, str, str, str]] = []
     settings_file = folder / "model.yaml"
-    settings = {}
+    settings: Any = {}
     if settings_file.exists():
-        settings = yaml.safe_load(settings_file.read_text()) or {}
+        try:
+            settings = yaml.safe_load(settings_file.read_text()) or {}
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            errors.append(("model.yaml", mark.line + 1 if mark else "-", "-",
+                           f"unreadable YAML ({getattr(err, 'problem', None) or err})",
+                           "'key: value' lines, nested settings indented with spaces"))
+            settings = {}
+        if not isinstance(settings, dict):
+            errors.append(("model.yaml", "-", "-", f"found {settings!r}",
+                           "'key: value' lines, e.g. 'name: my model'"))
+            settings = {}
     tables, files = {}, {}
     for name in TABLES:
-        csv = folder / f"{name}.csv"
-        if csv.exists():
-            frame = pd.read_csv(csv, dtype=str, keep_default_na=False, skipinitialspace=True)
-            frame.index = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-            tables[name] = frame
-            files[name] = csv.name
-    return RawModel(folder, settings, tables, files)
+        path = folder / f"{name}.csv"
+        if path.exists():
+            tables[name] = _read_csv(path, name, errors)
+            files[name] = path.name
+    return RawModel(folder, settings, tables, files, errors)
+
+
+def _read_csv(path: Path, name: str, errors: list) -> pd.DataFrame:
+    """Cells as text, index = the line a row starts on; blank lines and blank rows are skipped.
+
+    Reads UTF-8 (with or without BOM) or, failing that, Windows-1252 (Excel's "CSV" on Windows).
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    reader = csv.reader(StringIO(text, newline=""), skipinitialspace=True)
+    header: list[str] | None = None
+    rows, lines, start = [], [], 1
+    for record in reader:
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in record):
+            continue
+        if header is None:
+            header = [cell.strip() for cell in record]
+            for i, col in enumerate(header):
+                if col and col in header[:i]:
+                    errors.append((name, line, col, "duplicate column", "each column once"))
+            continue
+        if len(record) > len(header):
+            # kept, cut to the header, for its ids only: validation skips rows with errors
+            errors.append((name, line, "-", f"found {len(record)} cells",
+                           f"{len(header)} as in the header (quote text with commas, "
+                           'e.g. "Miami, FL")'))
+        rows.append((record + [""] * len(header))[: len(header)])
+        lines.append(line)
+    if header is None:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows, columns=header, index=lines, dtype=object)
+    keep = [bool(col) and col not in header[:i] for i, col in enumerate(header)]
+    return frame.loc[:, keep]
 
 
 def _read_workbook(book: Path) -> RawModel:
     sheets = pd.read_excel(book, sheet_name=None, dtype=object, engine="openpyxl")
     settings: dict[str, Any] = {}
     if SETTINGS_SHEET in sheets:
-        for key, value in sheets[SETTINGS_SHEET].iloc[:, :2].itertuples(index=False):
+        for key, value, *_ in sheets[SETTINGS_SHEET].iloc[:, :2].itertuples(index=False):
             if isinstance(key, str) and key.strip() and not _is_blank(value):
                 _set_dotted(settings, key.strip(), _yaml_scalar(value))
     tables, files = {}, {}
@@ -69,9 +121,15 @@ def _read_workbook(book: Path) -> RawModel:
         if name in sheets:
             frame = sheets[name].map(lambda v: "" if _is_blank(v) else v)
             frame.index = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-            tables[name] = frame
+            tables[name] = _drop_blank_rows(frame)
             files[name] = f"{book.name}[{name}]"
     return RawModel(book, settings, tables, files)
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty lines and rows of empty cells are not rows; the others keep their row numbers."""
+    blank = frame.map(lambda v: _is_blank(v) or (isinstance(v, str) and not v.strip()))
+    return frame[~blank.all(axis=1).to_numpy()]
 
 
 def _is_blank(value: Any) -> bool:
@@ -79,13 +137,20 @@ def _is_blank(value: Any) -> bool:
 
 
 def _yaml_scalar(value: Any) -> Any:
-    return yaml.safe_load(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value  # validation reports it as found text
 
 
 def _set_dotted(target: dict, dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     for part in parents:
-        target = target.setdefault(part, {})
+        if not isinstance(target.get(part), dict):
+            target[part] = {}
+        target = target[part]
     target[leaf] = value
 
 
@@ -107,9 +172,26 @@ def _cell(value: Any) -> Any:
         number = float(value)
     except ValueError:
         return value
-    if not math.isfinite(number) or value.strip().lstrip("+-").startswith("0") and "." not in value:
+    if not math.isfinite(number) or re.match(r"[+-]?0\d", value.strip()):
         return value  # keep "inf", ZIP codes like "02134" and ids like "007" as text
     return int(number) if number.is_integer() and "." not in value and "e" not in value else number
+
+
+def _text_columns(table: str) -> set[str]:
+    """Id, name and place columns: written as text even when they look like numbers."""
+    if table not in TABLES:
+        return set()
+    return {
+        name for name, info in TABLES[table].model_fields.items()
+        if info.annotation not in (float, int, float | None, int | None)
+    }
+
+
+def _setting_cell(value: Any) -> Any:
+    """A setting as a cell the reader parses back to the same value ("007" stays text)."""
+    if isinstance(value, str) and _yaml_scalar(value) == value:
+        return value
+    return yaml.safe_dump(value).strip().removesuffix("\n...").strip()
 
 
 def write_workbook(raw: RawModel, book: Path) -> None:
@@ -117,12 +199,12 @@ def write_workbook(raw: RawModel, book: Path) -> None:
     book.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(book, engine="openpyxl") as writer:
         flat = _flatten(raw.settings)
-        pd.DataFrame({"setting": list(flat), "value": [yaml.safe_dump(v).strip().removesuffix(
-            "\n...").strip() if not isinstance(v, str) else v for v in flat.values()]}).to_excel(
-            writer, sheet_name=SETTINGS_SHEET, index=False
-        )
+        pd.DataFrame({"setting": list(flat), "value": [_setting_cell(v) for v in flat.values()]}
+                     ).to_excel(writer, sheet_name=SETTINGS_SHEET, index=False)
         for name, frame in raw.tables.items():
-            frame.map(_cell).to_excel(writer, sheet_name=name, index=False)
+            text = _text_columns(name)
+            typed = frame.apply(lambda col, text=text: col if col.name in text else col.map(_cell))
+            typed.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             sheet.freeze_panes = "A2"
             for column in sheet.columns:
@@ -149,6 +231,10 @@ def write_folder(raw: RawModel, folder: Path) -> None:
 def convert(source: str | Path, target: str | Path) -> Path:
     """Folder → workbook when ``target`` ends in .xlsx, otherwise workbook/folder → folder."""
     raw = read_model(source)
+    if raw.errors:  # a row that could not be read would be cut or lost in the copy
+        from netdesign.validate import ModelValidationError, Problem
+
+        raise ModelValidationError(raw.source, [Problem(*error) for error in raw.errors])
     target = Path(target)
     if target.suffix.lower() == ".xlsx":
         write_workbook(raw, target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 INF = math.inf
 
@@ -21,6 +21,23 @@ class Row(BaseModel):
     """Base of every table row: unknown columns are kept, strings are stripped."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite(cls, value: object, info: ValidationInfo) -> object:
+        """NaN is never a number; inf only where the default is inf (a capacity: unlimited)."""
+        field = cls.model_fields[info.field_name]
+        if field.annotation not in (float, float | None) or isinstance(value, bool):
+            return value
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return value  # not a number at all: reported by the field's own parsing
+        if math.isnan(number):
+            raise ValueError("a number")
+        if math.isinf(number) and field.default != INF:
+            raise ValueError("a finite number")
+        return value
 
 
 class LocatedRow(Row):
@@ -122,7 +139,7 @@ class ModeRow(Row):
         parts = [p.strip() for p in value.split(";") if p.strip()]
         unknown = [p for p in parts if p not in LEGS]
         if not parts or unknown:
-            raise ValueError(f"legs must be a ;-separated subset of {';'.join(LEGS)}")
+            raise ValueError(f"a ;-separated subset of {';'.join(LEGS)}")
         return ";".join(parts)
 
 
@@ -166,8 +183,8 @@ class SolverSettings(BaseModel):
 
 class FacilityCountSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    min_open: int = Field(0, ge=0)
-    max_open: int | None = Field(None, ge=0)
+    min_open: int = Field(0, ge=0, description="[-] fewest DCs open")
+    max_open: int | None = Field(None, ge=0, description="[-] most DCs open; blank = no limit")
 
 
 class HybridSettings(BaseModel):
@@ -193,19 +210,24 @@ class Settings(BaseModel):
     """``model.yaml``: every setting of a model, with its default."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
-    currency: str = "USD"
+    name: str = Field(description="[-] model name, shown in reports")
+    currency: str = Field("USD", description="[-] currency of every cost and price")
     circuity_factor: float = Field(1.2, ge=1, description="[x] road km per geodesic km")
     carrying_rate: float = Field(0.25, ge=0, description="[share/year] of inventory value")
     fuel_index: float = Field(1.0, ge=0, description="[x] fuel price vs rate base")
-    co2_price: float = Field(0.0, ge=0, description="[currency/tonne CO2]")
+    co2_price: float = Field(0.0, ge=0, description="[currency/tonne CO2] emissions price")
     discount_rate: float = Field(0.08, ge=0, description="[share/year] for NPV and annualising")
     tax_rate: float = Field(0.25, ge=0, lt=1, description="[share] corporate tax")
     horizon_years: int = Field(10, ge=1, description="[years] CapEx case horizon")
-    days_per_year: float = Field(365.0, gt=0, description="[days]")
+    days_per_year: float = Field(365.0, gt=0, description="[days] annual ↔ daily demand")
     service: ServiceSettings = ServiceSettings()
-    sourcing: Literal["single", "multi"] = "multi"
-    strategy: Literal["free", "hub", "regional", "hybrid"] = "free"
+    sourcing: Literal["single", "multi"] = Field(
+        "multi", description="[-] single: each customer served by one DC; multi: split allowed"
+    )
+    strategy: Literal["free", "hub", "regional", "hybrid"] = Field(
+        "free", description="[-] hub: each product at one DC; regional: no transfers; hybrid: "
+        "slow movers hub, fast movers regional; free: the optimiser chooses",
+    )
     hybrid: HybridSettings = HybridSettings()
     inventory: InventorySettings = InventorySettings()
     facilities: FacilityCountSettings = FacilityCountSettings()

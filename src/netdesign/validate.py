@@ -9,14 +9,13 @@ references, geocoding, serviceability, capacity) follow here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from netdesign.data import ModelData
 from netdesign.geo import GeocodeError, geocode
@@ -31,6 +30,10 @@ class Problem:
     column: str
     found: str
     expected: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.row, str):  # numpy integers from a frame index
+            object.__setattr__(self, "row", int(self.row))
 
     def __str__(self) -> str:
         return f"{self.table}:{self.row}:{self.column}: {self.found}, expected {self.expected}"
@@ -53,28 +56,40 @@ def load_model(path: str | Path) -> ModelData:
 
 def validate(raw: RawModel) -> ModelData:
     """Typed :class:`ModelData` from raw cells, or one error listing every problem."""
-    problems: list[Problem] = []
-    settings = _settings(raw.settings, problems)
+    problems = [Problem(*error) for error in raw.errors]
+    unreadable = any(p.table == "model.yaml" for p in problems)
+    settings = None if unreadable else _settings(raw.settings, problems)
     frames: dict[str, pd.DataFrame] = {}
+    ids: dict[str, dict[str, set[str]]] = {}  # ids as written, also in rows that failed
     for name in TABLES:
         if name not in raw.tables:
             if name in REQUIRED_TABLES:
-                problems.append(Problem(name, "-", "-", "table missing", f"{name}.csv or sheet"))
+                problems.append(Problem(name, "-", "-", "table missing",
+                                        f"a {name}.csv file or a {name} sheet"))
             frames[name] = _empty(name)
+            ids[name] = {} if name in REQUIRED_TABLES else {c: set() for c in _str_fields(name)}
             continue
-        frames[name] = _rows(name, raw.tables[name], problems)
+        unread = {p.row for p in problems if p.table == name and isinstance(p.row, int)}
+        frames[name], ids[name] = _rows(name, raw.tables[name], problems, unread)
     _keys(frames, problems)
-    _references(frames, problems)
+    _references(frames, ids, problems)
     _locations(frames, problems)
-    _supply_pairing(frames, problems)
+    _supply_pairing(frames, ids, problems)
     if not problems and settings is not None:
         _serviceability(frames, settings, problems)
         _capacity(frames, problems)
     if problems or settings is None:
-        raise ModelValidationError(raw.source, problems)
+        raise ModelValidationError(raw.source, _in_file_order(problems))
     frames = {k: v.drop(columns="location", errors="ignore") if k != "lanes" else v
               for k, v in frames.items()}
     return ModelData(settings=settings, source=raw.source, **frames)
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Settings first, then tables in schema order; whole-table problems before rows."""
+    order = {name: i for i, name in enumerate(["model.yaml", *TABLES])}
+    return sorted(problems, key=lambda p: (order.get(p.table, len(order)),
+                                           p.row if isinstance(p.row, int) else 0))
 
 
 # -- settings and rows ---------------------------------------------------------------------------
@@ -86,17 +101,38 @@ def _settings(values: dict, problems: list[Problem]) -> Settings | None:
     except ValidationError as err:
         for e in err.errors():
             key = ".".join(str(p) for p in e["loc"])
-            problems.append(Problem("model.yaml", "-", key, _found(e), _expected(e)))
+            expected = _known_settings(e["loc"]) if e["type"] == "extra_forbidden" else _expected(e)
+            problems.append(Problem("model.yaml", "-", key, _found(e), expected))
         return None
+
+
+def _known_settings(loc: tuple) -> str:
+    """The settings allowed next to an unknown one, e.g. ``service.max_dayz``."""
+    model: Any = Settings
+    for part in loc[:-1]:
+        annotation = model.model_fields[part].annotation
+        model = next((a for a in getattr(annotation, "__args__", ()) if a is not type(None)),
+                     annotation)
+    return f"one of {', '.join(model.model_fields)}"
 
 
 def _found(error: dict) -> str:
     if error["type"] == "missing":
         return "blank"
     if error["type"] == "extra_forbidden":
-        return f"unknown setting {error['input']!r}" if not isinstance(
-            error["input"], dict) else "unknown setting"
-    return f"found {error['input']!r}"
+        return "unknown setting"
+    return f"found {_shown(error['input'])}"
+
+
+def _shown(value: Any) -> str:
+    """A cell as typed: numbers unquoted (CSV text or Excel number alike), text quoted."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return repr(value)
+        return value.strip()
+    return repr(value)
 
 
 _EXPECTED = {
@@ -118,13 +154,13 @@ def _expected(error: dict) -> str:
     if kind in _EXPECTED:
         return _EXPECTED[kind]
     if kind == "greater_than_equal":
-        return f"a number ≥ {ctx['ge']}"
+        return f"a number ≥ {ctx['ge']:g}"
     if kind == "greater_than":
-        return f"a number > {ctx['gt']}"
+        return f"a number > {ctx['gt']:g}"
     if kind == "less_than_equal":
-        return f"a number ≤ {ctx['le']}"
+        return f"a number ≤ {ctx['le']:g}"
     if kind == "less_than":
-        return f"a number < {ctx['lt']}"
+        return f"a number < {ctx['lt']:g}"
     if kind == "literal_error":
         return f"one of {ctx['expected']}"
     if kind == "value_error":
@@ -133,7 +169,11 @@ def _expected(error: dict) -> str:
 
 
 def _empty(name: str) -> pd.DataFrame:
-    return pd.DataFrame(columns=list(TABLES[name].model_fields))
+    """No rows, every column, number columns typed float (so merges with it stay numeric)."""
+    return pd.DataFrame({
+        col: pd.Series(dtype=float if info.annotation in (float, float | None) else object)
+        for col, info in TABLES[name].model_fields.items()
+    })
 
 
 def _is_blank(value: Any) -> bool:
@@ -147,8 +187,14 @@ def _str_fields(name: str) -> set[str]:
     }
 
 
-def _rows(name: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Validate every row of one table; return the typed frame (index = source row)."""
+def _rows(
+    name: str, frame: pd.DataFrame, problems: list[Problem], unread: set[int] = frozenset()
+) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """Validate every row of one table except ``unread`` ones (reported by the reader).
+
+    Returns the typed frame of the valid rows (index = source row) and, per text column present,
+    the ids as written in every row, so one bad row does not make its id "unknown" elsewhere.
+    """
     model = TABLES[name]
     frame = frame.rename(columns=lambda c: str(c).strip())
     missing = [
@@ -157,7 +203,7 @@ def _rows(name: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFra
     ]
     for col in missing:
         desc = model.model_fields[col].description or "a value"
-        problems.append(Problem(name, 1, col, "column missing", f"column {col!r}: {desc}"))
+        problems.append(Problem(name, 1, col, "column missing", f"a column {col!r} ({desc})"))
     text_cols = _str_fields(name)
     records = []
     for row in frame.to_dict("records"):
@@ -169,23 +215,31 @@ def _rows(name: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFra
                 value = str(int(value)) if float(value).is_integer() else str(value)
             rec[key] = value
         records.append(rec)
-    try:
-        rows = TypeAdapter(list[model]).validate_python(records)
-    except ValidationError as err:
-        for e in err.errors():
-            index, column = e["loc"][0], str(e["loc"][1]) if len(e["loc"]) > 1 else "-"
-            if e["type"] == "missing" and column in missing:
-                continue
-            found = "blank" if e["type"] == "missing" else f"found {e['input']!r}"
-            problems.append(Problem(name, int(frame.index[index]), column, found, _expected(e)))
-        return _empty(name)
-    typed = pd.DataFrame(
-        [{**r.__dict__, **(r.model_extra or {})} for r in rows],
-        index=frame.index, columns=None,
-    )
-    if typed.empty:
-        return _empty(name)
-    return typed
+    ids = {
+        col: {str(r[col]).strip() for r in records if col in r}
+        for col in text_cols if col in frame.columns
+    }
+    rows, index = [], []
+    for position, rec in enumerate(records):
+        if frame.index[position] in unread:
+            continue
+        try:
+            rows.append(model.model_validate(rec))
+        except ValidationError as err:
+            for e in err.errors():
+                column = str(e["loc"][0]) if e["loc"] else "-"
+                if e["type"] == "missing" and column in missing:
+                    continue
+                found = "blank" if e["type"] == "missing" else f"found {_shown(e['input'])}"
+                problems.append(Problem(name, int(frame.index[position]), column, found,
+                                        _expected(e)))
+            continue
+        index.append(frame.index[position])
+    if not rows:
+        return _empty(name), ids
+    typed = pd.DataFrame([{**r.__dict__, **(r.model_extra or {})} for r in rows], index=index)
+    numbers = [c for c, f in model.model_fields.items() if f.annotation in (float, float | None)]
+    return typed.astype(dict.fromkeys(numbers, float)), ids  # blank optional numbers → NaN
 
 
 # -- cross-table checks --------------------------------------------------------------------------
@@ -196,19 +250,17 @@ def _keys(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
         frame = frames[name]
         if frame.empty or not set(keys) <= set(frame.columns):
             continue
-        dup = frame.duplicated(list(keys), keep="first")
-        for row in frame.index[dup.to_numpy()]:
-            key = tuple(frame.loc[row, list(keys)])
-            first = frame.index[(frame[list(keys)] == key).all(axis=1).to_numpy()][0]
+        first_at: dict[tuple, int] = {}
+        for row, *key in frame[list(keys)].itertuples(name=None):
+            key = tuple(key)
+            if key not in first_at:
+                first_at[key] = row
+                continue
             shown = key[0] if len(key) == 1 else key
             problems.append(Problem(
-                name, row, keys[-1], f"duplicate key {shown!r} (first at row {first})",
+                name, row, keys[-1], f"duplicate key {shown!r} (first at row {first_at[key]})",
                 "each key once",
             ))
-
-
-def _refs(frame: pd.DataFrame, column: str, known: Iterable[str]) -> pd.Series:
-    return ~frame[column].isin(set(known))
 
 
 _REFERENCES = [
@@ -221,39 +273,48 @@ _REFERENCES = [
 ]
 
 
-def _references(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+def _references(
+    frames: dict[str, pd.DataFrame], ids: dict[str, dict[str, set[str]]], problems: list[Problem]
+) -> None:
+    """Ids no row of the referenced table lists (skipped when that table or key column is
+    missing: that is reported once already)."""
     for table, column, target, target_col in _REFERENCES:
-        frame = frames[table]
-        if frame.empty:
+        frame, known = frames[table], ids[target].get(target_col)
+        if frame.empty or known is None:
             continue
-        known = frames[target][target_col] if not frames[target].empty else []
-        for row in frame.index[_refs(frame, column, known).to_numpy()]:
+        for row in frame.index[~frame[column].isin(known).to_numpy()]:
             problems.append(Problem(
                 table, row, column, f"unknown {target_col} {frame.loc[row, column]!r}",
                 f"an id listed in {target}",
             ))
     lanes = frames["lanes"]
-    if not lanes.empty:
-        origins = set(frames["suppliers"].get("supplier", [])) | set(frames["facilities"].get(
-            "facility", []))
-        dests = set(frames["facilities"].get("facility", [])) | set(frames["customers"].get(
-            "customer", []))
-        for column, known, what in (("origin", origins, "a supplier or facility id"),
-                                    ("destination", dests, "a facility or customer id")):
-            for row in lanes.index[~lanes[column].isin(known).to_numpy()]:
-                problems.append(Problem("lanes", row, column,
-                                        f"unknown id {lanes.loc[row, column]!r}", what))
+    suppliers, facilities, customers = (ids["suppliers"].get("supplier"),
+                                        ids["facilities"].get("facility"),
+                                        ids["customers"].get("customer"))
+    if lanes.empty or facilities is None:
+        return
+    for column, known, what in (("origin", suppliers, "a supplier or facility id"),
+                                ("destination", customers, "a facility or customer id")):
+        if known is None:
+            continue
+        for row in lanes.index[~lanes[column].isin(known | facilities).to_numpy()]:
+            problems.append(Problem("lanes", row, column,
+                                    f"unknown id {lanes.loc[row, column]!r}", what))
 
 
-def _supply_pairing(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+def _supply_pairing(
+    frames: dict[str, pd.DataFrame], ids: dict[str, dict[str, set[str]]], problems: list[Problem]
+) -> None:
     """With a supply table every demanded product needs at least one supplier."""
-    supply, demand = frames["supply"], frames["demand"]
-    if supply.empty or demand.empty:
-        if not frames["suppliers"].empty and supply.empty:
+    demand, supplied = frames["demand"], ids["supply"].get("product")
+    if supplied is None:  # a supply table without its product column: reported already
+        return
+    if not supplied:
+        if not frames["suppliers"].empty:
             problems.append(Problem("supply", "-", "-", "table missing or empty while "
                                     "suppliers are given", "supply rows for the suppliers"))
         return
-    unsupplied = sorted(set(demand["product"]) - set(supply["product"]))
+    unsupplied = sorted(set(demand["product"]) - supplied)
     for product in unsupplied:
         row = demand.index[(demand["product"] == product).to_numpy()][0]
         problems.append(Problem("demand", row, "product", f"product {product!r} has no supply row",
@@ -276,9 +337,10 @@ def _locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None
                 continue
             try:
                 lat.loc[row], lon.loc[row] = geocode(str(place))
-            except GeocodeError as err:
-                problems.append(Problem(name, row, "location", f"found {place!r}: {err}",
-                                        "a US 'City, ST' or 5-digit ZIP the offline data knows"))
+            except GeocodeError:
+                problems.append(Problem(name, row, "location", f"unknown place {place!r}",
+                                        "a US 'City, ST' or 5-digit ZIP in the offline "
+                                        "gazetteer, or lat and lon"))
         frames[name] = frame.assign(lat=lat, lon=lon)
 
 

@@ -1,0 +1,147 @@
+"""Converting a model folder to a workbook and back keeps every value, type and message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from conftest import ModelSpec, tiny_spec_data
+from netdesign.data import ModelData
+from netdesign.io import convert, read_model
+from netdesign.validate import ModelValidationError, load_model
+
+
+def _full_spec() -> ModelSpec:
+    """The tiny model with suppliers, every optional table, text that looks like numbers."""
+    spec = tiny_spec_data(suppliers=True)
+    spec.settings.update(name="007", currency="EUR", solver={"threads": 1, "mip_gap": 0.005},
+                         inventory={"pooling": False}, service={"max_days": 3.5})
+    for line in (2, 3, 4):  # product A → "007": an id that must stay text
+        spec.set("demand", line, "product", "007" if line < 4 else "B")
+    spec.set("products", 2, "product", "007")
+    spec.set("supply", 2, "product", "007").set("supply", 4, "product", "007")
+    spec.set("customers", 3, "location", "02134")  # ZIP with a leading zero
+    spec.set("customers", 2, "region", "1")  # a region label that looks like a number
+    spec.set("products", 3, "note", "fragile")  # an extra column, kept as written
+    spec.set("products", 2, "segment", "fast")
+    spec.add_row("facility_options", facility="DC_CHI", option="automation", capex="250000",
+                 life_years="12", annual_cost="-20000", capacity_factor="1.5",
+                 handling_cost_factor="0.7")
+    spec.add_row("lanes", origin="DC_ATL", destination="C1", mode="truck", cost_per_unit="0.8",
+                 distance_km="", transit_days="1.5")
+    return spec
+
+
+@pytest.fixture
+def full_model(tmp_path: Path) -> Path:
+    return _full_spec().write(tmp_path / "full")
+
+
+def _assert_same(left: ModelData, right: ModelData) -> None:
+    assert left.settings == right.settings
+    for name in ModelData.TABLE_NAMES:
+        pd.testing.assert_frame_equal(left.table(name), right.table(name), obj=name)
+
+
+def test_folder_to_workbook_to_folder(full_model: Path, tmp_path: Path):
+    book = convert(full_model, tmp_path / "out" / "model.xlsx")
+    assert book.exists()
+    back = convert(book, tmp_path / "back")
+    assert sorted(p.name for p in back.iterdir()) == sorted(p.name for p in full_model.iterdir())
+    _assert_same(load_model(full_model), load_model(back))
+
+
+def test_workbook_loads_directly(full_model: Path, tmp_path: Path):
+    book = convert(full_model, tmp_path / "model.xlsx")
+    from_folder, from_book = load_model(full_model), load_model(book)
+    assert from_book.settings == from_folder.settings
+    for name in ModelData.TABLE_NAMES:
+        pd.testing.assert_frame_equal(from_folder.table(name), from_book.table(name), obj=name)
+
+
+def test_text_stays_text(full_model: Path, tmp_path: Path):
+    book = convert(full_model, tmp_path / "model.xlsx")
+    sheets = openpyxl.load_workbook(book)
+    products = sheets["products"]
+    assert products["A2"].value == "007" and products["A2"].data_type == "s"
+    assert products["B2"].value == 10 and products["B2"].data_type == "n"  # numbers stay numbers
+    customers = {c.value: c.column_letter for c in sheets["customers"][1]}
+    assert sheets["customers"][f"{customers['location']}3"].value == "02134"
+    assert sheets["customers"][f"{customers['region']}2"].value == "1"
+    settings = dict(sheets["model"].iter_rows(min_row=2, values_only=True))
+    assert settings["service.max_days"] == "3.5" and settings["solver.threads"] == "1"
+    data = load_model(book)
+    assert data.settings.name == "007"
+    assert "007" in set(data.products["product"]) and "007" in set(data.demand["product"])
+    assert data.customers.set_index("customer").loc["C1", "region"] == "1"
+    back = convert(book, tmp_path / "back")
+    assert "007," in (back / "products.csv").read_text()
+    assert "02134" in (back / "customers.csv").read_text()
+    assert "name: '007'" in (back / "model.yaml").read_text()
+
+
+def test_settings_round_trip(full_model: Path, tmp_path: Path):
+    raw = read_model(full_model)
+    back = read_model(convert(convert(full_model, tmp_path / "m.xlsx"), tmp_path / "back"))
+    assert back.settings == raw.settings
+    assert read_model(tmp_path / "m.xlsx").settings == raw.settings
+
+
+def test_workbook_messages_use_sheet_rows(tmp_path: Path):
+    spec = tiny_spec_data()
+    spec.set("demand", 3, "annual_units", "-2000").set("facilities", 4, "status", "open")
+    spec.add_row("demand", customer="C9", product="A", annual_units="5")
+    folder = spec.write(tmp_path / "broken")
+    book = convert(folder, tmp_path / "broken.xlsx")
+    with pytest.raises(ModelValidationError) as from_folder:
+        load_model(folder)
+    with pytest.raises(ModelValidationError) as from_book:
+        load_model(book)
+    expected = [
+        "facilities:4:status: found 'open', "
+        "expected one of 'existing', 'candidate', 'forced_open' or 'forced_closed'",
+        "demand:3:annual_units: found -2000, expected a number ≥ 0",
+        "demand:5:customer: unknown customer 'C9', expected an id listed in customers",
+    ]
+    assert [str(p) for p in from_book.value.problems] == expected
+    assert [str(p) for p in from_folder.value.problems] == expected
+
+
+def test_workbook_blank_rows_keep_sheet_rows(tmp_path: Path):
+    book = convert(tiny_spec_data().write(tmp_path / "m"), tmp_path / "m.xlsx")
+    sheets = openpyxl.load_workbook(book)
+    demand = sheets["demand"]
+    demand.insert_rows(3)  # an empty row 3: C2 moves to sheet row 4
+    demand["C4"] = -1
+    sheets.save(book)
+    with pytest.raises(ModelValidationError) as info:
+        load_model(book)
+    assert [str(p) for p in info.value.problems] == [
+        "demand:4:annual_units: found -1, expected a number ≥ 0"]
+
+
+def test_bad_workbook_settings_are_problems(tmp_path: Path):
+    book = convert(tiny_spec_data().write(tmp_path / "m"), tmp_path / "m.xlsx")
+    sheets = openpyxl.load_workbook(book)
+    sheet = sheets["model"]
+    sheet.append(["solver.threads", "{many"])  # not even valid YAML
+    sheet.append(["colour", "red"])
+    sheets.save(book)
+    with pytest.raises(ModelValidationError) as info:
+        load_model(book)
+    messages = sorted(str(p) for p in info.value.problems)
+    assert len(messages) == 2
+    assert messages[0].startswith("model.yaml:-:colour: unknown setting, expected one of name, ")
+    assert messages[1] == "model.yaml:-:solver.threads: found '{many', expected a whole number"
+
+
+def test_convert_refuses_unreadable_rows(tmp_path: Path):
+    folder = tiny_spec_data().write(tmp_path / "m")
+    path = folder / "customers.csv"
+    path.write_text(path.read_text().replace('C1,"Miami, FL",SE,', "C1,Miami, FL,SE,"))
+    with pytest.raises(ModelValidationError, match=r"customers:2:-: found 5 cells"):
+        convert(folder, tmp_path / "m.xlsx")
+    assert not (tmp_path / "m.xlsx").exists()
