@@ -126,3 +126,11 @@ def test_format_reference_lists_every_column_and_setting():
     assert "| `throughput_capacity` |  | unlimited | units/year | number ≥ 0 |" in reference
     assert "| `name` | (required) |  | text |" in reference
     assert len(Settings.model_fields) > 10
+
+
+def test_convert_fails_on_unreadable_rows(runner: CliRunner, tiny_model: Path, tmp_path: Path):
+    path = tiny_model / "customers.csv"
+    path.write_text(path.read_text().replace('C1,"Miami, FL",SE,', "C1,Miami, FL,SE,"))
+    result = runner.invoke(app, ["convert", str(tiny_model), str(tmp_path / "m.xlsx")], env=WIDE)
+    assert result.exit_code != 0
+    assert not (tmp_path / "m.xlsx").exists()
