@@ -29,7 +29,7 @@ def _load_or_exit(model: Path):
     except ModelValidationError as err:
         err_console.print(f"[bold red]{len(err.problems)} problem(s) in {model}[/]")
         for problem in err.problems:
-            err_console.print(f"  {problem}", markup=False, highlight=False)
+            err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except FileNotFoundError as err:
         err_console.print(f"[bold red]{err}[/]")
@@ -85,7 +85,11 @@ def convert(
     out: Annotated[Path, typer.Argument(help="Target: a .xlsx file, or a folder")],
 ) -> None:
     """Turn a model folder into a workbook (OUT ends in .xlsx) or a workbook into a folder."""
-    target = convert_model(model, out)
+    try:
+        target = convert_model(model, out)
+    except ModelValidationError as err:
+        err_console.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(f"wrote {target}")
 
 
@@ -118,16 +122,36 @@ def solve(
     threads: Annotated[int | None, typer.Option(help="HiGHS threads")] = None,
     out: Annotated[Path | None, typer.Option(help="Write result tables (CSV) here")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    scenario: Annotated[Path | None, typer.Option(help="Apply this scenario file")] = None,
+    point: Annotated[int, typer.Option(help="Sweep point of the scenario (0-based)")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value setting")] = None,
 ) -> None:
     """Solve the network design MIP of a model; exit 1 if infeasible, 2 on error."""
     import json
 
     from netdesign.solve import NetworkModel
 
-    data = _load_or_exit(model)
+    change_log: list[dict] = []
+    base_data = None
+    if scenario is not None or set_:
+        data, change_log, base_data = _apply_for_solve(model, scenario, point, set_ or [])
+    else:
+        data = _load_or_exit(model)
     if not json_out:
         console.print(f"building {data.settings.name} ...")
-    network_model = NetworkModel(data)
+    if base_data is not None:
+        from netdesign.solve import fixed_network_model
+
+        if not json_out:
+            console.print("fixed_network: solving the baseline for the design to keep ...")
+        try:
+            network_model = fixed_network_model(base_data, data, time_limit=time_limit,
+                                                mip_gap=gap, threads=threads)
+        except RuntimeError as err:
+            err_console.print(f"[bold red]{err}[/]")
+            raise typer.Exit(1) from None
+    else:
+        network_model = NetworkModel(data)
     size = network_model.size
     if not json_out:
         console.print(
@@ -143,6 +167,8 @@ def solve(
     if out and results.ok:
         results.write(out)
     payload = _results_payload(data, results)
+    if change_log:
+        payload["changes"] = change_log
     if json_out:
         print(json.dumps(payload, default=float))
     else:
@@ -151,6 +177,37 @@ def solve(
         for line in results.diagnosis:
             err_console.print(f"  {line}", markup=False)
         raise typer.Exit(1 if results.status in ("infeasible", "unbounded") else 2)
+
+
+def _apply_for_solve(model: Path, scenario: Path | None, point: int, sets: list[str]):
+    """Model data with a scenario point and --set overrides applied, its change log, and for a
+    fixed_network scenario the baseline data whose design it keeps (else None)."""
+    from netdesign.io import read_model
+    from netdesign.scenario import (
+        BASELINE,
+        ScenarioError,
+        apply_scenario,
+        load_scenarios,
+        parse_set,
+    )
+
+    try:
+        overrides = parse_set(sets)
+        runs = load_scenarios(scenario) if scenario else [BASELINE]
+        if not 0 <= point < len(runs):
+            raise ScenarioError(f"{scenario}: --point {point} out of range (0..{len(runs) - 1})")
+        run = runs[point]
+        applied = apply_scenario(read_model(run.model or model), run, overrides)
+    except ScenarioError as err:
+        err_console.print(f"[bold red]{err}[/]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except ModelValidationError as err:
+        err_console.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    base = None
+    if run.mode == "fixed_network":
+        base = apply_scenario(read_model(run.model or model), BASELINE, overrides).data
+    return applied.data, applied.log, base
 
 
 def _print_solve_summary(results, out: Path | None) -> None:
@@ -172,6 +229,97 @@ def _print_solve_summary(results, out: Path | None) -> None:
     console.print(table)
     if out:
         console.print(f"result tables written to {out}")
+
+
+@app.command()
+def study(
+    model: ModelArg,
+    scenarios: Annotated[list[Path], typer.Option(help="Scenario files or folders")],
+    out: Annotated[Path, typer.Option(help="Study folder (results.duckdb, report)")] = Path("out"),
+    workers: Annotated[int, typer.Option(help="Local worker processes")] = 2,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value setting")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per run")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap per run")] = None,
+    report: Annotated[bool, typer.Option(help="Write the HTML report and workbook")] = True,
+) -> None:
+    """Solve the baseline and every scenario, store them, and print the comparison."""
+    import time
+
+    from netdesign.compare import compare as compare_runs
+    from netdesign.compare import comparison_table, write_comparison
+    from netdesign.scenario import ScenarioError, parse_set
+    from netdesign.study import run_study
+
+    try:
+        overrides = parse_set(set_ or [])
+    except ScenarioError as err:
+        err_console.print(f"[bold red]{err}[/]")
+        raise typer.Exit(2) from None
+    started = time.perf_counter()
+
+    def show(event: str, outcome) -> None:
+        elapsed = time.perf_counter() - started
+        if outcome is None:
+            console.print(f"[dim]{elapsed:7.1f}s[/] {event}", highlight=False)
+            return
+        r, run_id = outcome.results, outcome.task.run_id
+        if r is None:
+            console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {outcome.error}",
+                          highlight=False)
+        elif r.ok:
+            gap = f"gap {100 * r.gap:.2f}%" if r.gap is not None else ""
+            reuse = " (persistent re-solve)" if outcome.reused_model else ""
+            console.print(f"[dim]{elapsed:7.1f}s[/] [green]✓ {run_id}[/]: {r.status} "
+                          f"{r.objective:,.0f} {gap}, {r.solve_seconds:.0f}s{reuse}",
+                          highlight=False)
+        else:
+            console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
+                          + "; ".join(r.diagnosis[:3]), highlight=False)
+
+    try:
+        run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
+                  overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
+    except (ScenarioError, ModelValidationError) as err:
+        err_console.print(str(err), markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    comparison = compare_runs(out)
+    console.print(comparison_table(comparison, "kpis"))
+    console.print(comparison_table(comparison, "costs"))
+    paths = write_comparison(comparison, out)
+    if report:
+        try:
+            from netdesign.report import write_report
+
+            paths += write_report(out)
+        except ImportError:
+            pass
+    failed = comparison.runs[~comparison.runs["status"].isin(["optimal", "time_limit"])]
+    console.print(f"study done in {time.perf_counter() - started:.0f}s: "
+                  f"{len(comparison.runs)} runs, {len(failed)} without a solution; results in "
+                  f"{out / 'results.duckdb'}")
+    for path in paths:
+        console.print(f"  {path}")
+
+
+@app.command()
+def compare(
+    study_dir: Annotated[Path, typer.Argument(help="Study folder with results.duckdb")],
+    baseline: Annotated[str, typer.Option(help="Run id to compare against")] = "baseline",
+) -> None:
+    """Scenarios × KPIs and cost lines, absolute and delta vs the baseline (table + CSV)."""
+    from netdesign.compare import compare as compare_runs
+    from netdesign.compare import comparison_table, write_comparison
+
+    try:
+        comparison = compare_runs(study_dir, baseline)
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        err_console.print(f"[bold red]{err}[/]")
+        raise typer.Exit(1) from None
+    console.print(comparison_table(comparison, "kpis"))
+    console.print(comparison_table(comparison, "costs"))
+    for path in write_comparison(comparison, study_dir):
+        console.print(f"wrote {path}")
 
 
 import_app = typer.Typer(help="Turn public benchmark files into ordinary model folders.")

@@ -29,6 +29,30 @@ STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
 
 
 @dataclass(frozen=True)
+class Design:
+    """The strategic decisions of a solution: what a fixed-network scenario keeps."""
+
+    open: frozenset[str]
+    options: frozenset[tuple[str, str]]
+    stocked: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, results: Results) -> Design:
+        fac = results.facilities
+        options = {(f, o) for f, opts in zip(fac["facility"], fac["options"], strict=True)
+                   for o in str(opts).split(";") if o}
+        inv = results.inventory
+        stocked = {(p, f) for p, f, t in zip(inv["product"], inv["facility"], inv["throughput"],
+                                             strict=True) if t > 0}
+        return cls(frozenset(results.open_facilities), frozenset(options), frozenset(stocked))
+
+    @property
+    def key(self) -> str:
+        """A stable text form, part of the input hash of runs that keep this design."""
+        return json.dumps([sorted(self.open), sorted(self.options), sorted(self.stocked)])
+
+
+@dataclass(frozen=True)
 class Results:
     status: str
     objective: float | None

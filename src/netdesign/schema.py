@@ -79,7 +79,9 @@ class SupplyRow(Row):
 class FacilityRow(LocatedRow):
     facility: str = Field(description="[-] DC id (key)")
     status: Literal["existing", "candidate", "forced_open", "forced_closed"] = Field(
-        "candidate", description="[-] existing | candidate | forced_open | forced_closed"
+        "candidate",
+        description="[-] existing | candidate | forced_open (a new site that must open: pays "
+        "capex) | forced_closed (not available; an existing DC pays its closing cost)",
     )
     fixed_cost: float = Field(0.0, ge=0, description="[currency/year] fixed operating cost if open")
     capex: float = Field(0.0, ge=0, description="[currency] one-time cost to open a candidate")
@@ -101,6 +103,9 @@ class FacilityOptionRow(Row):
     annual_cost: float = Field(0.0, description="[currency/year] opex change, negative = saving")
     capacity_factor: float = Field(1.0, ge=0, description="[x] throughput capacity multiplier")
     handling_cost_factor: float = Field(1.0, ge=0, description="[x] handling cost multiplier")
+    status: Literal["available", "forced", "excluded"] = Field(
+        "available", description="[-] available (the optimiser decides) | forced | excluded"
+    )
 
 
 class CustomerRow(LocatedRow):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,14 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from netdesign.data import ModelData
+from netdesign.network import MAX_CARRYING_RATE
 from netdesign.optimization.extract import extract
 from netdesign.optimization.highs import HighsSession, Progress
 from netdesign.optimization.model import build_model
-from netdesign.results import Results
+from netdesign.results import Design, Results
 
+#: share of the time limit spent on the relaxed-pooling MIP start
+START_SHARE = 0.3
 #: settings a re-solve can take through mutable parameters
 NUMBER_SETTINGS = ("fuel_index", "co2_price", "carrying_rate")
 #: (table, column) pairs a re-solve can take, as long as finite stays finite
@@ -50,14 +54,15 @@ class NetworkModel:
               threads: int | None = None, progress: Progress | None = None,
               log_path: Path | None = None) -> Results:
         solver = self.data.settings.solver
-        outcome = self.session.solve(
-            time_limit=time_limit if time_limit is not None else solver.time_limit,
-            mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
-            threads=threads or solver.threads,
-            seed=solver.seed,
-            progress=progress,
-            log_path=log_path,
-        )
+        time_limit = time_limit if time_limit is not None else solver.time_limit
+        options = dict(mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
+                       threads=threads or solver.threads, seed=solver.seed, progress=progress)
+        begin = time.perf_counter()
+        if self.session.last_values is None and len(self.index.segments):
+            self._pooling_start(time_limit * START_SHARE, options)
+        remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
+        outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
+        outcome = replace(outcome, seconds=time.perf_counter() - begin)
         if outcome.values is None:
             from netdesign.diagnose import diagnose
 
@@ -65,27 +70,44 @@ class NetworkModel:
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         return extract(self.model, self.index, outcome, self.build_seconds, self.size)
 
+    def _pooling_start(self, time_limit: float, options: dict) -> None:
+        """MIP start for pooled safety stock: solve with the segment binaries relaxed (only DC,
+        option and stock binaries left), then complete that solution exactly — fill each pair's
+        segments in order up to its pooled variance, set the binaries and the PWL safety stock."""
+        m = self.model
+        for var in m.seg_full.values():
+            var.domain = pyo.UnitInterval
+        self.session.update()
+        relaxed = self.session.solve(time_limit=time_limit, **{**options, "progress": None})
+        for var in m.seg_full.values():
+            var.domain = pyo.Binary
+        self.session.update()
+        if relaxed.values is None:
+            self.session.last_values = None
+            return
+        seg = self.index.segments
+        width, slope = seg["width"].to_numpy(), seg["slope"].to_numpy()
+        for k in range(len(self.index.pairs)):
+            members = self.index.pair_segments[k]
+            if not len(members):
+                continue
+            left = sum(m.seg_fill[i].value or 0.0 for i in members)
+            fills = []
+            for i in members:
+                fills.append(min(width[i], max(left, 0.0)))
+                left -= fills[-1]
+            for pos, i in enumerate(members):
+                m.seg_fill[i].set_value(fills[pos], skip_validation=True)
+                later = pos + 1 < len(members) and fills[pos + 1] > 0
+                m.seg_full[i].set_value(1.0 if later else 0.0, skip_validation=True)
+            m.safety[k].set_value(float(np.dot(slope[members], fills)), skip_validation=True)
+        self.session.start_from_model_values()
+
     # -- number-only changes ----------------------------------------------------------------------
 
     def accepts(self, data: ModelData) -> bool:
         """True when ``data`` differs from the built model only in mutable-parameter numbers."""
-        base = self.data
-        if base.settings.model_copy(update={k: getattr(data.settings, k)
-                                            for k in NUMBER_SETTINGS}) != data.settings:
-            return False
-        for name in base.TABLE_NAMES:
-            old, new = base.table(name), data.table(name)
-            columns = [c for t, c in NUMBER_COLUMNS if t == name]
-            if old.shape != new.shape or list(old.columns) != list(new.columns):
-                return False
-            rest = [c for c in old.columns if c not in columns]
-            if not old[rest].reset_index(drop=True).equals(new[rest].reset_index(drop=True)):
-                return False
-            for column in columns:
-                if not np.array_equal(np.isfinite(old[column].astype(float)),
-                                      np.isfinite(new[column].astype(float))):
-                    return False
-        return True
+        return number_only(self.data, data)
 
     def update(self, data: ModelData) -> dict[str, int]:
         """Move mutable parameters to ``data``'s numbers and push the changes into HiGHS."""
@@ -104,23 +126,40 @@ class NetworkModel:
         self.data = data
         return self.session.update()
 
-    def fix_design(self, results: Results) -> dict[str, int]:
-        """Keep a solved design (open DCs, options, stocking points) and re-flow only."""
+    def fix_design(self, design: Design) -> dict[str, int]:
+        """Keep a design (open DCs, options, stocking points) and re-flow only."""
         ix, m = self.index, self.model
-        open_now = set(results.open_facilities)
         for f, facility in enumerate(ix.facilities["facility"]):
-            _pin(m.open[f], facility in open_now)
-        chosen = set(results.facilities.loc[results.facilities["options"] != "", "facility"])
-        picked = {(r.facility, o) for r in results.facilities.itertuples() if r.facility in chosen
-                  for o in r.options.split(";")}
+            _pin(m.open[f], facility in design.open)
         for i, row in enumerate(ix.options.itertuples()):
-            _pin(m.option[i], (row.facility, row.option) in picked)
+            _pin(m.option[i], (row.facility, row.option) in design.options)
         if m.stock is not None:
-            stocked = set(zip(results.inventory["product"], results.inventory["facility"],
-                              strict=True))
             for k, row in enumerate(ix.pairs.itertuples()):
-                _pin(m.stock[k], (row.product, row.facility) in stocked)
+                _pin(m.stock[k], (row.product, row.facility) in design.stocked)
         return self.session.update()
+
+
+def number_only(base: ModelData, data: ModelData) -> bool:
+    """``data`` differs from ``base`` only in numbers held by mutable parameters (fuel index, CO2
+    price, carrying rate within the range the exact reductions cover, finite capacities)."""
+    if data.settings.carrying_rate > MAX_CARRYING_RATE:
+        return False
+    if base.settings.model_copy(update={k: getattr(data.settings, k)
+                                        for k in NUMBER_SETTINGS}) != data.settings:
+        return False
+    for name in base.TABLE_NAMES:
+        old, new = base.table(name), data.table(name)
+        columns = [c for t, c in NUMBER_COLUMNS if t == name]
+        if old.shape != new.shape or list(old.columns) != list(new.columns):
+            return False
+        rest = [c for c in old.columns if c not in columns]
+        if not old[rest].reset_index(drop=True).equals(new[rest].reset_index(drop=True)):
+            return False
+        for column in columns:
+            if not np.array_equal(np.isfinite(old[column].astype(float)),
+                                  np.isfinite(new[column].astype(float))):
+                return False
+    return True
 
 
 def _pin(var: pyo.Var, on: bool) -> None:
@@ -146,6 +185,21 @@ def solve(data: ModelData, *, time_limit: float | None = None, mip_gap: float | 
     """Build and solve the network design MIP of ``data`` once."""
     return NetworkModel(data).solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                                     progress=progress, log_path=log_path)
+
+
+def fixed_network_model(base: ModelData, data: ModelData, **solve_options) -> NetworkModel:
+    """Solve ``base``, keep its design, and return a model of ``data`` with that design fixed
+    (the same persistent model when the change is number-only)."""
+    model = NetworkModel(base)
+    baseline = model.solve(**solve_options)
+    if not baseline.ok:
+        raise RuntimeError(f"baseline {baseline.status}: no design to keep")
+    if model.accepts(data):
+        model.update(data)
+    else:
+        model = NetworkModel(data)
+    model.fix_design(Design.of(baseline))
+    return model
 
 
 def costs_add_up(results: Results, rel: float = 1e-6) -> bool:

@@ -58,6 +58,9 @@ def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
         if status == "forced_open":
             m.open[f].fix(1)
     m.option = pyo.Var(range(len(ix.options)), within=pyo.Binary)
+    for i, status in enumerate(ix.options["status"]):
+        if status != "available":
+            m.option[i].fix(1 if status == "forced" else 0)
     m.stock = pyo.Var(range(len(ix.pairs)), within=pyo.Binary) if ix.use_stock else None
     m.assign = pyo.Var(range(len(ix.assign_pairs)), within=pyo.Binary)
     m.unmet = pyo.Var(range(len(ix.demand)), within=pyo.NonNegativeReals)
@@ -73,6 +76,8 @@ def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
 
 def stock_or_open(m: pyo.ConcreteModel, ix: ModelIndex, pair: int):
-    """The binary that must be 1 for stock to sit at a pair: stock[p, j], or open[j] when the
-    stock decision carries no cost or rule of its own (an exact reduction)."""
+    """The binary that must be 1 for stock to sit at a pair: stock[p, j] when a strategy rule
+    needs stocking decisions (hub, hybrid), else open[j]: with ``free`` or ``regional`` the
+    stocking decision carries no cost or rule of its own (stock follows the flows), so leaving it
+    out is an exact reduction."""
     return m.stock[pair] if ix.use_stock else m.open[int(ix.pairs["fac"].iat[pair])]

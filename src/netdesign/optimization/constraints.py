@@ -48,33 +48,39 @@ def flow_balance(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     m.flow_balance = pyo.Constraint(range(len(ix.pairs)), rule=rule)
 
 
-def stock_linking(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
-    """Σ_mode f_{p,j→c,mode} ≤ d_pc · s_pj   ∀ (p, j, c) outbound;
-    Σ_{a transfers p out of j} f_a ≤ (Σ_c d_pc) · s_pj   ∀ hubs (p, j).
+def open_linking(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """Σ_{p, mode} f_{p,j→c,mode} ≤ (Σ_p d_pc) · y_j   ∀ (j, c) with outbound arcs.
 
-    A closed DC ships nothing and a DC ships only products it stocks (per customer: the strong,
-    disaggregated form, as x_ij ≤ y_i in facility location). Without stock decisions s_pj is y_j.
+    A closed DC ships nothing: the strong, disaggregated form per customer (x_ij ≤ y_i of facility
+    location), one row per DC-customer pair rather than per product.
     """
-    links = ix.outbound_links
-    pair_of, row_of = links["out_pair"].to_numpy(), links["demand_row"].to_numpy()
+    links = ix.customer_links
+    fac_of, customer_of = links["fac"].to_numpy(), links["customer"].to_numpy()
+    rows_of_customer = ix.demand.groupby("customer").indices
 
     def rule(m, g):
-        return linear(m.flow, ix.link_groups[g], 1.0) <= m.demand[int(row_of[g])] * stock_or_open(
-            m, ix, int(pair_of[g]))
+        total = sum(m.demand[int(d)] for d in rows_of_customer[customer_of[g]])
+        return linear(m.flow, ix.customer_link_groups[g], 1.0) <= total * m.open[int(fac_of[g])]
 
-    m.stock_linking = pyo.Constraint(range(len(links)), rule=rule)
-    transfers = ix.flows.index[(ix.flows["leg"] == "transfer").to_numpy()]
-    hubs = np.unique(ix.flows.loc[transfers, "out_pair"].to_numpy())
+    m.open_linking = pyo.Constraint(range(len(links)), rule=rule)
+
+
+def stock_linking(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """Σ_{a leaves (p,j)} f_a ≤ (Σ_c d_pc) · s_pj   ∀ stocking pairs (p, j).
+
+    A DC ships (to customers or as transfers) only products it stocks; s_pj is y_j when there are
+    no stock decisions, which covers transfers out of a closed DC.
+    """
     rows_of_product = ix.demand.groupby("product").indices
 
-    def hub_rule(m, k):
+    def rule(m, k):
         out = ix.ships_from[k]
-        out = out[(ix.flows["leg"].to_numpy()[out] == "transfer")]
-        product = ix.pairs["product"].iat[k]
-        total = sum(m.demand[int(d)] for d in rows_of_product[product])
+        if len(out) == 0:
+            return pyo.Constraint.Skip
+        total = sum(m.demand[int(d)] for d in rows_of_product[ix.pairs["product"].iat[k]])
         return linear(m.flow, out, 1.0) <= total * stock_or_open(m, ix, k)
 
-    m.hub_linking = pyo.Constraint([int(k) for k in hubs], rule=hub_rule)
+    m.stock_linking = pyo.Constraint(range(len(ix.pairs)), rule=rule)
 
 
 def stock_requires_open(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

@@ -65,7 +65,10 @@ def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     closing = np.where(fac["status"].to_numpy() == "existing",
                        fac["closing_cost"].to_numpy(dtype=float), 0.0) * crf(
         s.discount_rate, s.horizon_years)
-    lines["closing"] = float(closing.sum()) - linear(m.open, np.arange(len(fac)), closing)
+    all_fac = ix.data.facilities
+    forced_closed = float(all_fac.loc[all_fac["status"] == "forced_closed", "closing_cost"].sum())
+    lines["closing"] = (float(closing.sum()) + forced_closed * crf(s.discount_rate, s.horizon_years)
+                        - linear(m.open, np.arange(len(fac)), closing))
     value = flows["unit_value"].to_numpy(dtype=float)
     half_cycle = s.inventory.review_period_days / (2.0 * s.days_per_year)
     leaves = np.flatnonzero(np.isin(leg, ("outbound", "transfer")))

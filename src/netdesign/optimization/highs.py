@@ -157,6 +157,11 @@ class HighsSession:
         if len(cols):
             h.changeColsBounds(len(cols), cols.astype(np.int32), new.col_lower[cols],
                                new.col_upper[cols])
+        kinds = np.flatnonzero(new.integer != old.integer)
+        if len(kinds):
+            h.changeColsIntegrality(len(kinds), kinds.astype(np.int32), np.where(
+                new.integer[kinds], highspy.HighsVarType.kInteger,
+                highspy.HighsVarType.kContinuous).astype(np.uint8))
         coef = np.flatnonzero(new.matrix.data != old.matrix.data)
         if len(coef):
             col_of = np.repeat(np.arange(len(new.columns)), np.diff(new.matrix.indptr))
@@ -164,8 +169,12 @@ class HighsSession:
                 h.changeCoeff(int(new.matrix.indices[k]), int(col_of[k]), float(new.matrix.data[k]))
         self.compiled = new
         self.changes = {"costs": len(cost), "row_bounds": len(rows), "col_bounds": len(cols),
-                        "coefficients": len(coef)}
+                        "coefficients": len(coef), "integrality": len(kinds)}
         return self.changes
+
+    def start_from_model_values(self) -> None:
+        """Use the values currently held by the Pyomo variables as the next MIP start."""
+        self.last_values = np.array([v.value or 0.0 for v in self.compiled.columns], dtype=float)
 
     def solve(self, time_limit: float, mip_gap: float, threads: int = 1, seed: int = 0,
               progress: Progress | None = None, log_path: Path | None = None) -> SolveOutcome:
@@ -191,8 +200,7 @@ class HighsSession:
         h.run()
         seconds = time.perf_counter() - begin
         if progress is not None:
-            h.cbMipImprovingSolution.unsubscribe_all() if hasattr(
-                h.cbMipImprovingSolution, "unsubscribe_all") else None
+            h.clearCallbacks()
         h.setOptionValue("output_flag", False)
         log = Path(log_file).read_text(errors="replace") if Path(log_file).exists() else ""
         if log_path is None:
@@ -238,16 +246,24 @@ def _gap(objective: float, bound: float) -> float:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
-def _watch(h: highspy.Highs, progress: Progress) -> None:
-    """Report every improving MIP solution: elapsed, incumbent, bound, gap."""
-    def on_improve(event):
+def _watch(h: highspy.Highs, progress: Progress, every: float = 10.0) -> None:
+    """Report each improving MIP solution, and the search state every ``every`` seconds."""
+    last = [-every]
+
+    def report(event, phase: str) -> None:
         out = event.data_out
+        last[0] = float(out.running_time)
         progress({
-            "phase": "mip",
-            "elapsed": float(event.running_time),
-            "incumbent": float(out.objective_function_value),
+            "phase": phase,
+            "elapsed": float(out.running_time),
+            "incumbent": float(out.mip_primal_bound),
             "bound": float(out.mip_dual_bound),
             "gap": float(out.mip_gap),
         })
 
-    h.cbMipImprovingSolution.subscribe(on_improve)
+    def on_interrupt(event) -> None:
+        if float(event.data_out.running_time) - last[0] >= every:
+            report(event, "search")
+
+    h.cbMipImprovingSolution.subscribe(lambda event: report(event, "incumbent"))
+    h.cbMipInterrupt.subscribe(on_interrupt)

@@ -54,8 +54,10 @@ class ModelIndex:
     serves: Groups  # demand row → flows delivering it (outbound and direct)
     ships_from: Groups  # stocking pair → outbound and transfer flows leaving it
     arrives_at: Groups  # stocking pair → inbound and transfer flows arriving
-    outbound_links: pd.DataFrame  # (pair, demand_row) groups of outbound flows, for linking
+    outbound_links: pd.DataFrame  # (pair, demand_row) groups of outbound flows
     link_groups: Groups  # outbound_links row → flows
+    customer_links: pd.DataFrame  # (fac, customer) pairs with outbound flows, + total demand
+    customer_link_groups: Groups  # customer_links row → flows
     fac_pairs: Groups  # facility → stocking pairs
     segments: pd.DataFrame  # pair, width, slope (PWL of pooled safety stock)
     pair_segments: Groups
@@ -91,6 +93,17 @@ def build_index(network: Network, data: ModelData) -> ModelIndex:
         pd.MultiIndex.from_frame(link)).to_numpy()
     links["fac"] = pairs["fac"].to_numpy()[links["out_pair"].to_numpy()]
 
+    out_rows = np.flatnonzero(leg == "outbound")
+    fac_of_flow = pairs["fac"].to_numpy()[flows["out_pair"].to_numpy()[out_rows]]
+    by_customer = pd.DataFrame({"fac": fac_of_flow,
+                                "customer": flows["destination"].to_numpy()[out_rows]})
+    customer_links = by_customer.drop_duplicates().reset_index(drop=True)
+    cl_id = pd.Series(np.arange(len(customer_links)),
+                      index=pd.MultiIndex.from_frame(customer_links))
+    flows["customer_link"] = -1
+    flows.loc[out_rows, "customer_link"] = cl_id.reindex(
+        pd.MultiIndex.from_frame(by_customer)).to_numpy()
+
     assign_pairs = pd.DataFrame(columns=["customer", "facility", "fac"])
     flows["assign_pair"] = -1
     if s.sourcing == "single":
@@ -107,11 +120,7 @@ def build_index(network: Network, data: ModelData) -> ModelIndex:
     options["fac"] = fac_pos.reindex(options["facility"]).to_numpy()
 
     segments = _segments(pairs, flows, demand, s.days_per_year, s.inventory.pwl_max_error)
-    use_stock = bool(
-        (network.products["unit_value"] > 0).any()
-        or s.strategy != "free"
-        or np.isfinite(fac["storage_capacity"].astype(float)).any()
-    )
+    use_stock = s.strategy in ("hub", "hybrid")
     n_pairs = len(pairs)
     return ModelIndex(
         data=data, network=network, flows=flows, demand=demand, pairs=pairs, facilities=fac,
@@ -121,6 +130,9 @@ def build_index(network: Network, data: ModelData) -> ModelIndex:
         arrives_at=Groups.of(flows["in_pair"].to_numpy(), n_pairs, enters_dc),
         outbound_links=links,
         link_groups=Groups.of(flows["link"].to_numpy(), len(links), leg == "outbound"),
+        customer_links=customer_links,
+        customer_link_groups=Groups.of(flows["customer_link"].to_numpy(), len(customer_links),
+                                       leg == "outbound"),
         fac_pairs=Groups.of(pairs["fac"].to_numpy(), len(fac)),
         segments=segments,
         pair_segments=Groups.of(segments["pair"].to_numpy(), n_pairs),
@@ -172,4 +184,5 @@ def _segments(pairs: pd.DataFrame, flows: pd.DataFrame, demand: pd.DataFrame, da
         widths = np.diff(points)
         slopes = np.diff(values) / widths
         rows.extend((k, w, sl) for w, sl in zip(widths, slopes, strict=True))
-    return pd.DataFrame(rows, columns=["pair", "width", "slope"])
+    return pd.DataFrame(rows, columns=["pair", "width", "slope"]).astype(
+        {"pair": np.int64, "width": float, "slope": float})  # typed also when empty (no σ)

@@ -34,6 +34,7 @@ def build_model(data: ModelData, network: Network | None = None) -> tuple[pyo.Co
         # constraint families
         c.demand_satisfaction(m, ix)
         c.flow_balance(m, ix)
+        c.open_linking(m, ix)
         c.stock_linking(m, ix)
         c.stock_requires_open(m, ix)
         c.throughput_capacity(m, ix)
