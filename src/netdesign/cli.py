@@ -256,16 +256,18 @@ def study(
     except ScenarioError as err:
         err_console.print(f"[bold red]{err}[/]")
         raise typer.Exit(2) from None
+    from rich.markup import escape
+
     started = time.perf_counter()
 
     def show(event: str, outcome) -> None:
         elapsed = time.perf_counter() - started
         if outcome is None:
-            console.print(f"[dim]{elapsed:7.1f}s[/] {event}", highlight=False)
+            console.print(f"[dim]{elapsed:7.1f}s[/] {escape(event)}", highlight=False)
             return
-        r, run_id = outcome.results, outcome.task.run_id
+        r, run_id = outcome.results, escape(outcome.task.run_id)
         if r is None:
-            console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {outcome.error}",
+            console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}",
                           highlight=False)
         elif r.ok:
             gap = f"gap {100 * r.gap:.2f}%" if r.gap is not None else ""
@@ -275,7 +277,7 @@ def study(
                           highlight=False)
         else:
             console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
-                          + "; ".join(r.diagnosis[:3]), highlight=False)
+                          + escape("; ".join(r.diagnosis[:3])), highlight=False)
 
     try:
         run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,

@@ -189,12 +189,12 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         plan = plan_study(model, scenario_paths, overrides or {}, store.finished(), solver)
         for scenario, error in plan.failed:
             _store_failure(store, scenario, error)
-            notify("failed", None)
+            notify(f"✗ {scenario.run_id}: {error}", None)
         for run_id in plan.skipped:
-            notify(f"skipped {run_id}", None)
+            notify(f"= {run_id}: already stored with the same inputs, skipped", None)
         design, start = None, None
         if plan.baseline is not None:
-            notify("baseline", None)
+            notify("solving the baseline ...", None)
             (outcome,) = execute_group([plan.baseline])
             _store(store, outcome)
             notify("done", outcome)
@@ -204,6 +204,9 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         if design is None and "baseline" in plan.skipped:
             design = Design.of(store.load_results("baseline"))
         groups = [[_with(t, design, start) for t in group] for group in plan.groups]
+        if groups:
+            notify(f"solving {sum(map(len, groups))} scenario run(s) in {len(groups)} group(s) "
+                   f"on {scheduler or f'{workers} local worker(s)'} ...", None)
         for outcome in _run_groups(groups, workers, scheduler):
             _store(store, outcome)
             notify("done", outcome)
