@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import tiny_spec_data
 
+from conftest import tiny_spec_data
 from netdesign.store import ResultsStore
 from netdesign.study import run_study
 

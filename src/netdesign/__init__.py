@@ -5,7 +5,7 @@ The public API, in the order a study uses it::
     data = load_model("models/us_retail")           # validated inputs (ModelData)
     results = solve(data)                           # one MIP solve (Results)
     kpis = compute_kpis(data, results)              # KPIs in the finance/ops language
-    run_study("models/us_retail", ["scenarios"], "out")   # baseline + scenarios → out/results.duckdb
+    run_study("models/us_retail", ["scenarios"], "out")   # → out/results.duckdb
     comparison = compare("out")                     # scenarios × KPIs and costs, with deltas
 """
 

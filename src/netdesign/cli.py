@@ -20,7 +20,9 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-ModelArg = Annotated[Path, typer.Argument(help="Model folder (model.yaml + CSVs) or .xlsx workbook")]
+ModelArg = Annotated[
+    Path, typer.Argument(help="Model folder (model.yaml + CSVs) or .xlsx workbook")
+]
 
 
 def _load_or_exit(model: Path):
@@ -60,13 +62,15 @@ def info(model: ModelArg) -> None:
     demand_units = data.demand["annual_units"].sum()
     revenue = (data.demand.merge(data.products, on="product")
                .eval("annual_units * unit_price").sum())
+    segments = data.products["segment"].value_counts(dropna=True).to_dict()
     rows = [
-        ("products", len(data.products), f"segments: {data.products['segment'].value_counts(dropna=True).to_dict()}"),
+        ("products", len(data.products), f"segments: {segments}"),
         ("suppliers", len(data.suppliers), f"supply rows: {len(data.supply)}"),
         ("facilities", len(fac), ", ".join(f"{k}: {v}" for k, v in status.items())),
         ("facility_options", len(data.facility_options), ""),
         ("customers", len(data.customers), f"regions: {data.customers['region'].nunique()}"),
-        ("demand", len(data.demand), f"{demand_units:,.0f} units/yr, revenue {revenue:,.0f} {s.currency}/yr"),
+        ("demand", len(data.demand),
+         f"{demand_units:,.0f} units/yr, revenue {revenue:,.0f} {s.currency}/yr"),
         ("modes", len(data.modes), ", ".join(data.modes["mode"])),
         ("lanes", len(data.lanes), "explicit lane overrides"),
     ]
@@ -118,7 +122,7 @@ def _results_payload(data, results) -> dict:
 def solve(
     model: ModelArg,
     time_limit: Annotated[float | None, typer.Option(help="Seconds (default: model.yaml)")] = None,
-    gap: Annotated[float | None, typer.Option(help="Relative MIP gap (default: model.yaml)")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap (model.yaml)")] = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads")] = None,
     out: Annotated[Path | None, typer.Option(help="Write result tables (CSV) here")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,

@@ -76,7 +76,8 @@ def lane_arcs(
         base = base[base["origin"] != base["destination"]]
     arcs = base.merge(modes, how="cross")
     lanes = data.lanes.rename(
-        columns={"distance_km": "lane_km", "transit_days": "lane_days", "cost_per_unit": "lane_cost"}
+        columns={"distance_km": "lane_km", "transit_days": "lane_days",
+                 "cost_per_unit": "lane_cost"}
     )
     arcs = arcs.merge(
         lanes[["origin", "destination", "mode", "lane_km", "lane_days", "lane_cost"]],
@@ -131,9 +132,9 @@ def remove_dominated(arcs: pd.DataFrame, keys: list[str], days: float, timed: bo
     """Drop arcs another mode on the same lane and product beats or ties for every scenario number.
 
     An arc's yearly cost per unit is linear in the mutable numbers: freight + (fuel index − 1) ·
-    fuel part + carrying rate · value · transit / days + CO2 price · CO2. Arc a dominates b when that
-    holds for every fuel index ≥ 0, CO2 price ≥ 0 and carrying rate in [0, MAX_CARRYING_RATE]: it is
-    enough to compare the four :func:`_criteria`. When ``timed`` (a service band makes delivery
+    fuel part + carrying rate · value · transit / days + CO2 price · CO2. Arc a dominates b when
+    that holds for every fuel index ≥ 0, CO2 price ≥ 0 and carrying rate in
+    [0, MAX_CARRYING_RATE]: it is enough to compare the four :func:`_criteria`. When ``timed`` (a service band makes delivery
     time matter) transit must also be ≤. Ties keep the first arc.
     """
     if arcs.empty:
@@ -289,7 +290,11 @@ def build_network(data: ModelData) -> Network:
     flows = pd.concat([useful, transfer, outbound, direct], ignore_index=True)
     for col in ("purchase_cost",):
         flows[col] = flows[col].fillna(0.0) if col in flows else 0.0
-    flows = flows[_FLOW_COLUMNS].reset_index(drop=True)
+    # numbers stay float64 also when a leg has no arc (an empty, untyped part of the concat
+    # would otherwise turn them into objects, which numpy cannot take a square root of)
+    numeric = [c for c in _FLOW_COLUMNS if c not in ("leg", "product", "origin", "destination",
+                                                      "mode")]
+    flows = flows[_FLOW_COLUMNS].astype(dict.fromkeys(numeric, float)).reset_index(drop=True)
     demand = _demand_table(demand, products, s.days_per_year)
     stock = _stock_table(data, flows, demand, products)
     return Network(
@@ -358,8 +363,22 @@ def _stock_table(
         ["lead_time_days", "lead_time_sd_days"]
     ].fillna(0.0)
     replenish["lead_time"] = replenish["lead_time_days"] + replenish["transit_days"]
+    # a transfer's landed cost is what the unit cost landed at the hub plus the transfer freight
+    # (comparing its freight alone with purchase + freight made every transfer "cheapest"); on a
+    # tie direct replenishment wins, so removing a dominated transfer never changes the choice
+    order = ["landed", "is_transfer", "lead_time"]
+    replenish["is_transfer"] = (replenish["leg"] == "transfer").to_numpy()
+    at_hub = (
+        replenish[~replenish["is_transfer"]].sort_values(order, kind="stable")
+        .drop_duplicates(["product", "destination"])
+        .set_index(["product", "destination"])["landed"]
+    )
+    hub_landed = at_hub.reindex(pd.MultiIndex.from_frame(
+        replenish[["product", "origin"]])).to_numpy()
+    replenish["landed"] = np.where(replenish["is_transfer"], hub_landed + replenish["landed"],
+                                   replenish["landed"])
     cheapest = (
-        replenish.sort_values(["landed", "lead_time"], kind="stable")
+        replenish.sort_values(order, kind="stable")
         .drop_duplicates(["product", "destination"])
         .rename(columns={"destination": "facility", "lead_time_sd_days": "lead_time_sd"})
     )

@@ -1,4 +1,4 @@
-"""Solution of one run as plain tables, kept apart from the inputs (:class:`~netdesign.data.ModelData`).
+"""Solution of one run as tables, apart from the inputs (:class:`~netdesign.data.ModelData`).
 
 Table columns (units in brackets):
 

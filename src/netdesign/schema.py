@@ -1,8 +1,8 @@
 """The model format: one pydantic model per table row and one for ``model.yaml``.
 
 These classes are the single source of truth for column names, types, units, defaults and ranges.
-Validation (``netdesign.validate``), the CSV/Excel converter and the README's format reference are all
-derived from them. A field's ``description`` starts with its unit in square brackets.
+Validation (``netdesign.validate``), the CSV/Excel converter and the README's format reference are
+all derived from them. A field's ``description`` starts with its unit in square brackets.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ class ProductRow(Row):
         0.95, gt=0, lt=1, description="[share] cycle service level behind safety stock (z)"
     )
     segment: str | None = Field(
-        None, description="[-] fast | slow | seasonal; hybrid strategy stocks fast movers regionally"
+        None,
+        description="[-] fast | slow | seasonal; hybrid strategy stocks fast movers regionally",
     )
 
 
@@ -71,9 +72,13 @@ class SupplyRow(Row):
     supplier: str = Field(description="[-] supplier id (suppliers.supplier)")
     product: str = Field(description="[-] product id (products.product)")
     unit_cost: float = Field(ge=0, description="[currency/unit] purchase cost at the supplier")
-    capacity: float = Field(INF, ge=0, description="[units/year] supply capacity; blank = unlimited")
+    capacity: float = Field(
+        INF, ge=0, description="[units/year] supply capacity; blank = unlimited"
+    )
     lead_time_days: float = Field(0.0, ge=0, description="[days] order lead time before shipping")
-    lead_time_sd_days: float = Field(0.0, ge=0, description="[days] standard deviation of lead time")
+    lead_time_sd_days: float = Field(
+        0.0, ge=0, description="[days] standard deviation of lead time"
+    )
 
 
 class FacilityRow(LocatedRow):
@@ -88,7 +93,9 @@ class FacilityRow(LocatedRow):
     capex_life_years: float = Field(20.0, gt=0, description="[years] life for annualising capex")
     closing_cost: float = Field(0.0, ge=0, description="[currency] one-time cost to close")
     throughput_capacity: float = Field(INF, ge=0, description="[units/year] blank = unlimited")
-    storage_capacity: float = Field(INF, ge=0, description="[units] average inventory; blank = none")
+    storage_capacity: float = Field(
+        INF, ge=0, description="[units] average inventory; blank = none"
+    )
     handling_cost: float = Field(0.0, ge=0, description="[currency/unit] handling per unit shipped")
     replenish_lead_time_days: float = Field(
         7.0, ge=0, description="[days] lead time when the DC is its own source (no supply table)"

@@ -1,9 +1,9 @@
 """Sets, parameters and variables of the network design MIP.
 
 Variables are indexed by position in the tables of :class:`~netdesign.optimization.index.ModelIndex`
-(flow k is row k of ``index.flows``), which keeps generation a matter of slicing arrays. Numbers that
-scenarios change are mutable parameters: fuel index, CO2 price, carrying rate, demand, throughput,
-storage and supplier capacities.
+(flow k is row k of ``index.flows``), which keeps generation a matter of slicing arrays. Numbers
+that scenarios change are mutable parameters: fuel index, CO2 price, carrying rate, demand,
+throughput, storage and supplier capacities.
 """
 
 from __future__ import annotations

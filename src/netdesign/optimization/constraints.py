@@ -290,7 +290,8 @@ def safety_stock(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
             return linear(m.flow, out, weight[out]) == linear(m.seg_fill, ix.pair_segments[k], 1.0)
 
         def level(m, k):
-            return m.safety[k] == linear(m.seg_fill, ix.pair_segments[k], slope[ix.pair_segments[k]])
+            members = ix.pair_segments[k]
+            return m.safety[k] == linear(m.seg_fill, members, slope[members])
 
         def order(m, i, side):
             k = int(seg["pair"].iat[i])
@@ -336,6 +337,10 @@ def _unpooled_coefficients(ix: ModelIndex) -> np.ndarray:
     sd_l = ix.pairs["lead_time_sd"].to_numpy()[pairs]
     coef[out] = z * np.sqrt(p_days * sigma2 + (annual / days * sd_l) ** 2) / annual
     transfer = (flows["leg"] == "transfer").to_numpy()
-    mean = pd.Series(coef[out]).groupby(flows["product"].to_numpy()[out]).mean()
+    # one value per (stocking pair, customer), not per arc: how many modes serve a lane (which
+    # the exact mode reductions change) must not weigh in
+    links = pd.DataFrame({"product": flows["product"].to_numpy()[out], "pair": pairs, "row": rows,
+                          "coef": coef[out]}).drop_duplicates(["pair", "row"])
+    mean = links.groupby("product")["coef"].mean()
     coef[transfer] = flows.loc[transfer, "product"].map(mean).fillna(0.0).to_numpy()
     return coef

@@ -123,7 +123,8 @@ def _facilities(ix: ModelIndex, is_open: np.ndarray, option: np.ndarray, flows: 
     chosen = ix.options[option]
     fac["options"] = fac["facility"].map(chosen.groupby("facility")["option"].agg(";".join)
                                          ).astype(object).fillna("")  # float NaN when none
-    raise_by = chosen.assign(extra=chosen["capacity_factor"] - 1.0).groupby("facility")["extra"].sum()
+    extra = chosen.assign(extra=chosen["capacity_factor"] - 1.0)
+    raise_by = extra.groupby("facility")["extra"].sum()
     shipped = flows[flows["leg"].isin(["outbound", "transfer"])]
     fac["throughput"] = fac["facility"].map(shipped.groupby("origin")["units"].sum()).fillna(0.0)
     capacity = fac["throughput_capacity"] * (1.0 + fac["facility"].map(raise_by).fillna(0.0))

@@ -173,12 +173,17 @@ def _segments(pairs: pd.DataFrame, flows: pd.DataFrame, demand: pd.DataFrame, da
     for k, pair in enumerate(pairs.itertuples(index=False)):
         v_min, v_max = (by_pair.loc[k, "min"], by_pair.loc[k, "sum"]) if k in by_pair.index else (
             0.0, 0.0)
+        v_out = v_max  # serving every customer it reaches
         if k in has_transfer_out:
             v_max += float(product_var.get(pair.product, 0.0))
             v_min = v_min or pair.variance_per_unit
         if v_max <= 0 or pair.z <= 0:
             continue
         points = breakpoints(v_min, v_max, max_error)
+        if 0 < v_out < v_max:
+            # v_out stays a breakpoint: on [0, v_out] the approximation is the same whether or not
+            # the pair has transfer arcs (which the exact transfer reduction may remove)
+            points = np.union1d(points[np.abs(points - v_out) > 1e-9 * v_out], [v_out])
         values = pooled_safety_stock(points, pair.z, pair.protection_days,
                                      pair.variance_per_unit * days, pair.lead_time_sd)
         widths = np.diff(points)

@@ -26,6 +26,7 @@ exact value (1) recomputed from the solution is reported beside the approximatio
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -69,7 +70,7 @@ def breakpoints(v_min: float, v_max: float, max_error: float) -> np.ndarray:
 def max_relative_error(points: np.ndarray, func, samples: int = 200) -> float:
     """Largest relative gap between ``func`` and its chords on every segment above the first."""
     worst = 0.0
-    for lo, hi in zip(points[1:-1], points[2:], strict=True):
+    for lo, hi in itertools.pairwise(points[1:]):
         grid = np.linspace(lo, hi, samples)
         exact = func(grid)
         chord = func(np.array([lo]))[0] + (func(np.array([hi]))[0] - func(np.array([lo]))[0]) * (
