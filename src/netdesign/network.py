@@ -134,8 +134,8 @@ def remove_dominated(arcs: pd.DataFrame, keys: list[str], days: float, timed: bo
     An arc's yearly cost per unit is linear in the mutable numbers: freight + (fuel index − 1) ·
     fuel part + carrying rate · value · transit / days + CO2 price · CO2. Arc a dominates b when
     that holds for every fuel index ≥ 0, CO2 price ≥ 0 and carrying rate in
-    [0, MAX_CARRYING_RATE]: it is enough to compare the four :func:`_criteria`. When ``timed`` (a service band makes delivery
-    time matter) transit must also be ≤. Ties keep the first arc.
+    [0, MAX_CARRYING_RATE]: it is enough to compare the four :func:`_criteria`. When ``timed``
+    (a service band makes delivery time matter) transit must also be ≤. Ties keep the first arc.
     """
     if arcs.empty:
         return arcs
