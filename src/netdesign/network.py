@@ -254,7 +254,10 @@ def build_network(data: ModelData) -> Network:
     dem_pairs = demand[["customer", "product", "max_days"]].rename(
         columns={"customer": "destination"}
     )
-    outbound = expand(lane_arcs(data, fac, cus, "outbound"), dem_pairs, "destination", "outbound")
+    outbound_arcs = lane_arcs(data, fac, cus, "outbound")
+    if s.reductions.nearest_dcs is not None:
+        outbound_arcs = nearest_dcs(outbound_arcs, s.reductions.nearest_dcs, counts)
+    outbound = expand(outbound_arcs, dem_pairs, "destination", "outbound")
     if data.has_suppliers:
         supply = data.supply.rename(columns={"supplier": "origin"})
         inbound = expand(
@@ -312,6 +315,15 @@ _FLOW_COLUMNS = [
     "leg", "product", "origin", "destination", "mode", "distance_km", "transit_days",
     "freight", "freight_fuel", "co2_kg", "unit_value", "purchase_cost",
 ]
+
+
+def nearest_dcs(arcs: pd.DataFrame, k: int, counts: dict[str, int]) -> pd.DataFrame:
+    """APPROXIMATE reduction (off by default): keep outbound arcs from each customer's k nearest
+    DCs only. It can raise the optimum; ``benchmarks/`` measures by how much."""
+    rank = arcs.groupby("destination")["distance_km"].rank(method="dense")
+    kept = arcs[(rank <= k).to_numpy()]
+    counts["outbound_removed_by_nearest_dcs"] = len(arcs) - len(kept)
+    return kept
 
 
 def _own_source_arcs(fac: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
