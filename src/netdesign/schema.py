@@ -210,6 +210,16 @@ class HybridSettings(BaseModel):
     )
 
 
+class ReductionSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nearest_dcs: int | None = Field(
+        None,
+        ge=1,
+        description="[-] APPROXIMATE: serve each customer only from its k nearest DCs within the "
+        "promise (off when blank; exact reductions always apply)",
+    )
+
+
 class UnmetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     allowed: bool = Field(False, description="[-] allow unserved demand at a penalty")
@@ -244,6 +254,7 @@ class Settings(BaseModel):
     inventory: InventorySettings = InventorySettings()
     facilities: FacilityCountSettings = FacilityCountSettings()
     unmet_demand: UnmetSettings = UnmetSettings()
+    reductions: ReductionSettings = ReductionSettings()
     solver: SolverSettings = SolverSettings()
 
 
