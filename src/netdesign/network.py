@@ -282,14 +282,14 @@ def build_network(data: ModelData) -> Network:
             ),
             pd.DataFrame({"product": products["product"]}), "product", "transfer",
         )
+    if not transfer.empty:
+        kept = remove_dominated_transfers(transfer, inbound, s.days_per_year)
+        counts["transfer_removed_as_dominated_by_inbound"] = len(transfer) - len(kept)
+        transfer = kept
     shippers = pd.concat([outbound, transfer])[["product", "origin"]].drop_duplicates()
     useful = inbound.merge(shippers.rename(columns={"origin": "destination"}),
                            on=["product", "destination"])
     counts["inbound_removed_as_unused"] = len(inbound) - len(useful)
-    if not transfer.empty:
-        kept = remove_dominated_transfers(transfer, useful, s.days_per_year)
-        counts["transfer_removed_as_dominated_by_inbound"] = len(transfer) - len(kept)
-        transfer = kept
     flows = pd.concat([useful, transfer, outbound, direct], ignore_index=True)
     for col in ("purchase_cost",):
         flows[col] = flows[col].fillna(0.0) if col in flows else 0.0
