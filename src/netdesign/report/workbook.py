@@ -1,0 +1,252 @@
+"""``study.xlsx`` for finance users: summary, pnl, working_capital, capex_case, kpis, facilities,
+flows. Every sheet has a bold, frozen header row, fitted column widths, an autofilter and number
+formats (currency with thousands separators, percentages, days)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from netdesign.report import fmt
+from netdesign.report.load import StudyData, study_date
+
+SHEETS = ("summary", "pnl", "working_capital", "capex_case", "kpis", "facilities", "flows")
+HEADER_FILL = PatternFill("solid", fgColor="1E3A8A")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TOTAL_FONT = Font(bold=True)
+TOTAL_BORDER = Border(top=Side(style="thin", color="9CA3AF"))
+INT = "#,##0"
+DEC2 = "#,##0.00"
+PCT = "0.0%"
+DAYS = "0.0"
+CASH_FLOW_LABELS = {"capex": "CapEx", "closing": "Closing costs",
+                    "working_capital": "Working-capital release",
+                    "after_tax_savings": "After-tax savings",
+                    "tax_shield": "Depreciation tax shield",
+                    "net": "Net cash flow", "cumulative": "Cumulative",
+                    "discounted_cumulative": "Discounted cumulative"}
+
+
+def money_format(currency: str, digits: int = 0) -> str:
+    sym = fmt.symbol(currency).strip()
+    body = "#,##0" + ("." + "0" * digits if digits else "")
+    if not sym:
+        return f"{body};[Red]-{body}"
+    return f'"{sym}"{body};[Red]-"{sym}"{body}'
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+    return value
+
+
+def _sheet(book: Workbook, name: str, frame: pd.DataFrame, formats: dict[str, str],
+           totals: set[int] | None = None, widths: dict[str, int] | None = None) -> None:
+    ws = book.create_sheet(name)
+    columns = [str(c) for c in frame.columns]
+    ws.append(columns)
+    for cell in ws[1]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=False)
+    for row in frame.itertuples(index=False):
+        ws.append([_clean(v) for v in row])
+    for j, column in enumerate(columns, start=1):
+        number_format = formats.get(column)
+        longest = len(column)
+        for i in range(2, ws.max_row + 1):
+            cell = ws.cell(row=i, column=j)
+            if number_format and isinstance(cell.value, int | float) \
+                    and not isinstance(cell.value, bool):
+                cell.number_format = number_format
+                shown = len(f"{cell.value:,.0f}") + 3
+            else:
+                shown = len(str(cell.value)) if cell.value is not None else 0
+            longest = max(longest, shown)
+        width = (widths or {}).get(column) or min(max(10, longest + 2), 60)
+        ws.column_dimensions[get_column_letter(j)].width = width
+    for index in totals or ():
+        for cell in ws[index + 2]:
+            cell.font = TOTAL_FONT
+            cell.border = TOTAL_BORDER
+    ws.freeze_panes = "B2" if name in ("pnl", "working_capital", "capex_case", "kpis") else "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+    ws.sheet_view.zoomScale = 100
+
+
+def _wide(data: StudyData, section: str, order: tuple[str, ...]) -> pd.DataFrame:
+    runs = data.solved
+    series = {r: data.finance(r, section) for r in runs}
+    lines = [line for line in order if any(line in s.index for s in series.values())]
+    lines += sorted({line for s in series.values() for line in s.index} - set(lines))
+    frame = pd.DataFrame({"line": [fmt.label(line) for line in lines], "key": lines})
+    for r in runs:
+        frame[r] = [series[r].get(line, math.nan) for line in lines]
+    return frame
+
+
+def write_workbook(data: StudyData, path: Path) -> Path:
+    from netdesign.report.html import Page
+
+    page = Page(data)
+    cur = data.currency
+    money = money_format(cur)
+    book = Workbook()
+    book.remove(book.active)
+
+    # summary
+    base = data.baseline if data.baseline in data.solved else None
+    base_cost = data.objective(base) if base else math.nan
+    rows = []
+    for run_id in data.runs["run_id"]:
+        solved = run_id in data.solved
+        cost = data.objective(run_id) if solved else math.nan
+        case = data.finance(run_id, "capex_case")
+        rows.append({
+            "run": run_id,
+            "description": data.description(run_id),
+            "status": str(data.run(run_id)["status"]),
+            "total_landed_cost": cost,
+            "delta_vs_baseline": cost - base_cost if run_id != base else math.nan,
+            "delta_pct": (cost - base_cost) / base_cost if run_id != base and base_cost else
+            math.nan,
+            "ebit": data.finance(run_id, "pnl").get("ebit", math.nan),
+            "ebit_delta": data.finance(run_id, "pnl_delta").get("ebit", math.nan)
+            if run_id != base else math.nan,
+            "cash_released": data.finance(run_id, "working_capital_delta").get(
+                "cash_released", math.nan) if run_id != base else math.nan,
+            "capex": case.get("capex", math.nan),
+            "npv": case.get("npv", math.nan),
+            "irr": case.get("irr", math.nan),
+            "payback_months": case.get("payback_months", math.nan),
+            "open_dcs": len(data.open_dcs(run_id)) if solved else None,
+        })
+    summary = pd.DataFrame(rows)
+    best = page.best()
+    _sheet(book, "summary", summary, {
+        "total_landed_cost": money, "delta_vs_baseline": money, "delta_pct": PCT, "ebit": money,
+        "ebit_delta": money, "cash_released": money, "capex": money, "npv": money, "irr": PCT,
+        "payback_months": "0", "open_dcs": "0"}, widths={"description": 50})
+    ws = book["summary"]
+    info = [("Study", data.name), ("Date", study_date(data)), ("Currency", cur),
+            ("Best scenario (highest EBIT)", best or "–"),
+            ("Source", str(data.folder / "results.duckdb"))]
+    start = ws.max_row + 2
+    for i, (key, value) in enumerate(info):
+        ws.cell(row=start + i, column=1, value=key).font = TOTAL_FONT
+        ws.cell(row=start + i, column=2, value=value)
+
+    # pnl / working capital: one column per run, then deltas of each scenario
+    pnl = _wide(data, "pnl", page.PNL_ORDER).drop(columns="key")
+    _sheet(book, "pnl", pnl, {r: money for r in data.solved}, totals={len(pnl) - 1},
+           widths={"line": 26})
+    wc = _wide(data, "working_capital", page.WC_ORDER)
+    formats = {r: money for r in data.solved}
+    _sheet(book, "working_capital", wc.drop(columns="key"), formats, widths={"line": 26})
+    ws = book["working_capital"]
+    for i, key in enumerate(wc["key"], start=2):
+        for j in range(2, ws.max_column + 1):
+            cell = ws.cell(row=i, column=j)
+            if key == "dio":
+                cell.number_format = DAYS
+            elif key == "turns":
+                cell.number_format = DEC2
+            elif key == "inventory_value":
+                cell.font = TOTAL_FONT
+
+    # CapEx case: summary lines, then cash flows per scenario below
+    scen = data.scenarios
+    cases = {r: data.finance(r, "capex_case") for r in scen}
+    lines = list(page.CASE_ORDER)
+    case = pd.DataFrame({"line": [fmt.label("closing_one_time" if x == "closing" else x)
+                                  for x in lines]})
+    for r in scen:
+        case[r] = [cases[r].get(x, math.nan) for x in lines]
+    _sheet(book, "capex_case", case, {r: money for r in scen}, widths={"line": 30})
+    ws = book["capex_case"]
+    for i, key in enumerate(lines, start=2):
+        for j in range(2, ws.max_column + 1):
+            cell = ws.cell(row=i, column=j)
+            if key == "irr":
+                cell.number_format = PCT
+            elif key.endswith("payback_months"):
+                cell.number_format = "0.0"
+            if key == "npv":
+                cell.font = TOTAL_FONT
+    row = ws.max_row + 2
+    for r in scen:
+        fin = data.of("finance", r)
+        flows = fin[fin["section"].str.startswith("cash_flow_")]
+        if flows.empty:
+            continue
+        table = flows.assign(column=flows["section"].str.removeprefix("cash_flow_")).pivot(
+            index="column", columns="line", values="value")
+        years = sorted(table.columns, key=lambda y: int(str(y).removeprefix("year_")))
+        ws.cell(row=row, column=1, value=f"Cash flows: {r}").font = TOTAL_FONT
+        row += 1
+        ws.cell(row=row, column=1, value="line").font = TOTAL_FONT
+        for j, year in enumerate(years, start=2):
+            cell = ws.cell(row=row, column=j, value=f"Year {str(year).removeprefix('year_')}")
+            cell.font = TOTAL_FONT
+        row += 1
+        for column, text in CASH_FLOW_LABELS.items():
+            if column not in table.index:
+                continue
+            ws.cell(row=row, column=1, value=text)
+            for j, year in enumerate(years, start=2):
+                cell = ws.cell(row=row, column=j, value=_clean(float(table.at[column, year])))
+                cell.number_format = money
+                if column == "net":
+                    cell.font = TOTAL_FONT
+            row += 1
+        row += 1
+    for j in range(2, max(ws.max_column, 2) + 1):
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 16)
+
+    # kpis: one row per KPI, a column per run
+    k = data.tables["kpis"]
+    units = page.units()
+    names = [n for n in fmt.KPI_LABELS if n in units] + sorted(set(units) - set(fmt.KPI_LABELS))
+    kp = pd.DataFrame({"kpi": [fmt.label(n) for n in names],
+                       "unit": [units[n].replace("currency", cur or "currency") for n in names]})
+    for r in data.solved:
+        values = data.kpis(r)
+        kp[r] = [values.get(n, math.nan) for n in names]
+    _sheet(book, "kpis", kp, {r: DEC2 for r in data.solved}, widths={"kpi": 32})
+    ws = book["kpis"]
+    for i, n in enumerate(names, start=2):
+        unit = units[n]
+        number_format = (PCT if unit == "share" else money if n == "total_cost" else
+                         money_format(cur, 2) if unit.startswith("currency") else
+                         INT if unit in ("count", "units/year") else DEC2)
+        for j in range(3, ws.max_column + 1):
+            ws.cell(row=i, column=j).number_format = number_format
+    del k
+
+    # facilities and flows: long tables with run_id
+    fac = data.tables["facilities"]
+    fac = fac[fac["run_id"].isin(data.solved)] if not fac.empty else fac
+    _sheet(book, "facilities", fac.reset_index(drop=True), {
+        "throughput": INT, "throughput_capacity": INT, "utilisation": PCT, "inventory": INT})
+    flows = data.tables["flows"]
+    flows = flows[flows["run_id"].isin(data.solved)] if not flows.empty else flows
+    flows = flows.drop(columns=[c for c in ("flow_index",) if c in flows.columns])
+    _sheet(book, "flows", flows.reset_index(drop=True), {
+        "units": INT, "distance_km": INT, "transit_days": DAYS, "freight": money_format(cur, 2),
+        "co2_kg": INT, "unit_value": money_format(cur, 2)})
+    book.save(path)
+    return path
