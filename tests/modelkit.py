@@ -29,6 +29,7 @@ import copy
 import csv
 import itertools
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,21 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+# -- the demo generator ----------------------------------------------------------------------------
+
+
+def generate_model(out: Path, **options: Any) -> Path:
+    """Write a model with ``models/generate.py`` (``generate(out=out, **options)``)."""
+    models = str(Path(__file__).resolve().parents[1] / "models")
+    sys.path.insert(0, models)
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(models)
+    generate(out=out, **options)
+    return out
 
 
 # -- reading results -------------------------------------------------------------------------------

@@ -420,3 +420,33 @@ def test_candidate_capex_is_annualised_with_the_capital_recovery_factor(tmp_path
     assert r.open_facilities == ["E", "N"]
     assert crf(0.08, 20) == pytest.approx(0.10185, abs=5e-6)  # (A/P, 8 %, 20) interest tables
     assert r.costs["facility_capex"] == approx(100_000 * crf(0.08, 20))  # E's capex is sunk
+
+
+def test_handling_factor_applies_to_all_throughput_when_two_options_raise_capacity(tmp_path):
+    """Automation (×1.3 capacity, ×0.5 handling) and expansion (×1.5) together lift A to 180
+    units; 170 are handled, all at the automated rate: 170 × 2.0 × 0.5 (not 130 of them)."""
+    kit = Kit("two options")
+    kit.product("P", unit_value=10)
+    kit.dc("A", handling_cost=2.0, throughput_capacity=100).dc("B", fixed_cost=10_000)
+    kit.option("A", "automation", capex=0, capacity_factor=1.3, handling_cost_factor=0.5)
+    kit.option("A", "expansion", capex=0, capacity_factor=1.5)
+    kit.customer("C1").demand("C1", "P", 170).lanes({("A", "C1"): 1.0, ("B", "C1"): 1.0})
+    r = kit.solve(tmp_path)
+    fac = r.facilities.set_index("facility")
+    assert r.open_facilities == ["A"] and fac.at["A", "options"] == "automation;expansion"
+    assert fac.at["A", "throughput_capacity"] == approx(180)
+    assert r.costs["handling"] == approx(170 * 2.0 * 0.5)
+
+
+def test_an_option_not_bought_adds_no_handling_cost(tmp_path):
+    """A premium-handling option (×1.25) that is not bought costs nothing, also when the
+    expansion lifts throughput above A's base capacity."""
+    kit = Kit("option not bought")
+    kit.product("P", unit_value=10)
+    kit.dc("A", handling_cost=2.0, throughput_capacity=100).dc("B", fixed_cost=10_000)
+    kit.option("A", "premium", capex=1_000_000, handling_cost_factor=1.25)
+    kit.option("A", "expansion", capex=0, capacity_factor=1.5)
+    kit.customer("C1").demand("C1", "P", 140).lanes({("A", "C1"): 1.0, ("B", "C1"): 1.0})
+    r = kit.solve(tmp_path)
+    assert r.facilities.set_index("facility").at["A", "options"] == "expansion"
+    assert r.costs["handling"] == approx(140 * 2.0)

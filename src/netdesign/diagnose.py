@@ -4,6 +4,11 @@ The elastic model lets demand go unserved and lets capacity, service-band, facil
 strategy constraints be violated, each at a penalty of one per unit of violation, and minimises the
 total violation (a phase-one problem). Every non-zero slack becomes one readable line naming the
 customer and product, the facility, or the constraint, and by how much it must give.
+
+A unit of unserved demand costs :data:`UNMET_WEIGHT` (> 1) units of violation: when a capacity
+(of a DC or a supplier) is what is short, relaxing it by N units and leaving N units unserved
+would otherwise tie, and the diagnosis could blame the customers ("cannot be delivered within the
+promise") for what the capacity lacks. Demand is reported unserved only where nothing else helps.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from netdesign.data import ModelData
 from netdesign.optimization.extract import values
 from netdesign.optimization.highs import HighsSession
 from netdesign.optimization.model import build_model
+
+#: violation per unit of unserved demand (capacity slacks count 1 per unit)
+UNMET_WEIGHT = 2.0
 
 #: constraint families made elastic, with how to describe a violated row
 ELASTIC_FAMILIES = {
@@ -36,7 +44,7 @@ def diagnose(data: ModelData, time_limit: float = 120.0) -> list[str]:
     m, ix = build_model(data)
     for d in m.unmet:
         m.unmet[d].unfix()
-    violation = [linear_sum(m.unmet)]
+    violation = [UNMET_WEIGHT * linear_sum(m.unmet)]
     slacks: list[tuple[str, str, pyo.Var]] = []
     m.elastic = pyo.Block()
     for family in ELASTIC_FAMILIES:

@@ -170,18 +170,25 @@ def option_handling(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     Saving (η < 1):  h_jk ≥ a · Σ_p T_pj  and  h_jk ≥ a · T̄_j · o_jk   (h = a·T·o at the optimum).
     Extra (η > 1):   h_jk ≥ a · (Σ_p T_pj − T̄_j (1 − o_jk))  and  h_jk ≥ 0.
-    T̄_j bounds what j can handle (capacity raised by the option, else total demand): the
-    standard linearisation of the product o_jk · T_j for a minimised cost.
+    T̄_j bounds what j can handle (capacity raised by *every* option of j, else total demand):
+    the standard linearisation of the product o_jk · T_j for a minimised cost. (A bound from
+    the option's own factor alone cut savings off, and charged an extra not bought, whenever
+    another option raised capacity further.) A capacity bound is the mutable parameter, so it
+    follows capacity changes of a re-solve.
     """
     opts = ix.options
     total_demand = float(ix.demand["annual_units"].sum())
     hc = ix.facilities["handling_cost"].astype(float).to_numpy()
     cap = ix.facilities["throughput_capacity"].astype(float).to_numpy()
+    raised = (opts["capacity_factor"].astype(float) - 1.0).clip(lower=0.0).groupby(
+        opts["fac"]).sum()
 
     def bound(i):
-        f, factor = int(opts["fac"].iat[i]), float(opts["capacity_factor"].iat[i])
-        return min(total_demand, cap[f] * max(factor, 1.0)) if math.isfinite(cap[f]) else (
-            total_demand)
+        f = int(opts["fac"].iat[i])
+        reach = 1.0 + float(raised.get(f, 0.0))
+        if not math.isfinite(cap[f]) or cap[f] * reach >= total_demand:
+            return total_demand
+        return m.throughput_cap[f] * reach
 
     def through(f):
         return linear(m.flow, np.concatenate(
