@@ -138,6 +138,17 @@ class NetworkModel:
                 _pin(m.stock[k], (row.product, row.facility) in design.stocked)
         return self.session.update()
 
+    def release_design(self) -> dict[str, int]:
+        """Undo :meth:`fix_design`: the design decisions are free again (the last solution stays
+        the MIP start, so a re-optimisation is never worse than the fixed-design run)."""
+        m = self.model
+        for var in (*m.open.values(), *m.option.values(),
+                    *(m.stock.values() if m.stock is not None else ())):
+            if not var.fixed:
+                var.setlb(0)
+                var.setub(1)
+        return self.session.update()
+
 
 def number_only(base: ModelData, data: ModelData) -> bool:
     """``data`` differs from ``base`` only in numbers held by mutable parameters (fuel index, CO2

@@ -105,6 +105,8 @@ def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
                 if task.design is None:
                     raise RuntimeError("fixed_network run without a baseline design")
                 model.fix_design(task.design)
+            elif reused:
+                model.release_design()
             log = Path(task.log_dir) / f"{_safe(task.run_id)}.log" if task.log_dir else None
             results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
                                   threads=task.threads, log_path=log)
@@ -164,8 +166,25 @@ def plan_study(model: str | Path, scenario_paths: list[str | Path], overrides: d
             else:
                 plan.groups.append([task])
     if persistent or fixed_persistent:
-        plan.groups.insert(0, persistent + fixed_persistent)
+        plan.groups.insert(0, _twins_first(persistent, fixed_persistent))
     return plan
+
+
+def _twins_first(reoptimize: list[RunTask], fixed: list[RunTask]) -> list[RunTask]:
+    """Order a persistent group so each fixed_network run comes right before its reoptimize twin
+    (same inputs): the twin then starts from the fixed design's solution and can only improve."""
+    ordered: list[RunTask] = []
+    pending = list(fixed)
+    for task in reoptimize:
+        twins = [f for f in pending if f.data.settings == task.data.settings and _same_tables(
+            f.data, task.data)]
+        ordered += [*twins, task]
+        pending = [f for f in pending if all(f is not t for t in twins)]
+    return ordered + pending
+
+
+def _same_tables(a: ModelData, b: ModelData) -> bool:
+    return all(a.table(n).equals(b.table(n)) for n in a.TABLE_NAMES)
 
 
 Progress = Callable[[str, RunOutcome | None], None]
