@@ -112,15 +112,34 @@ def test_free_strategy_reports_hub_regional_and_tiered_from_the_flows(tmp_path):
     r = tiered_kit().solve(tmp_path)
     reported = r.strategy.set_index("product")
     assert reported["strategy"].to_dict() == {"T": "tiered", "U": "hub", "V": "regional"}
-    transferred = set(r.flows.loc[r.flows["leg"] == "transfer", "product"])
-    for product, row in reported.iterrows():
-        points = outbound_origins(r, product)
+    check_strategy_table(r)
+    assert units(r, leg="transfer", product="T") == approx(100)
+
+
+def check_strategy_table(r) -> None:
+    """Stocking points are the DCs a product leaves (outbound or transfer); transfers: tiered."""
+    f = r.flows
+    transferred = set(f.loc[f["leg"] == "transfer", "product"])
+    for product, row in r.strategy.set_index("product").iterrows():
+        ships = f[(f["product"] == product) & f["leg"].isin(["outbound", "transfer"])]
+        points = set(ships["origin"])
         assert row["stocking_points"] == len(points)
         assert row["facilities"] == ";".join(sorted(points))
-        expected = ("hub" if len(points) == 1 else
-                    "tiered" if product in transferred else "regional")
+        expected = ("none" if not points else "tiered" if product in transferred else
+                    "hub" if len(points) == 1 else "regional")
         assert row["strategy"] == expected
-    assert units(r, leg="transfer", product="T") == approx(100)
+
+
+def test_a_hub_feeding_one_regional_dc_is_tiered_with_two_stocking_points(tmp_path):
+    """T demanded only next to R: it reaches R through H, so it is stocked at both (H holds the
+    stock it transfers), not a hub at R."""
+    r = tiered_kit().drop("demand", "C1", "T").solve(tmp_path)
+    assert units(r, leg="outbound", product="T") == approx(units(r, leg="outbound", origin="R",
+                                                                 product="T"))
+    row = r.strategy.set_index("product").loc["T"]
+    assert (row["strategy"], row["stocking_points"], row["facilities"]) == ("tiered", 2, "H;R")
+    assert set(r.inventory.loc[r.inventory["product"] == "T", "facility"]) == {"H", "R"}
+    check_strategy_table(r)
 
 
 def test_regional_strategy_moves_nothing_between_dcs(tmp_path):

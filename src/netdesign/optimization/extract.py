@@ -185,12 +185,14 @@ def _service(flows: pd.DataFrame, ix: ModelIndex) -> pd.DataFrame:
 
 
 def _strategy(flows: pd.DataFrame, ix: ModelIndex) -> pd.DataFrame:
-    out = flows[flows["leg"] == "outbound"]
+    """Stocking points of a product are the DCs it leaves (to customers or as transfers): a hub
+    feeding one regional DC is tiered with two points, not a hub at the regional DC."""
+    ships = flows[flows["leg"].isin(["outbound", "transfer"])]
     transfers = set(flows.loc[flows["leg"] == "transfer", "product"])
     rows = []
     for product in ix.network.products["product"]:
-        points = sorted(out.loc[out["product"] == product, "origin"].unique())
-        kind = ("none" if not points else "hub" if len(points) == 1 else
-                "tiered" if product in transfers else "regional")
+        points = sorted(ships.loc[ships["product"] == product, "origin"].unique())
+        kind = ("none" if not points else "tiered" if product in transfers else
+                "hub" if len(points) == 1 else "regional")
         rows.append((product, len(points), ";".join(points), kind))
     return pd.DataFrame(rows, columns=["product", "stocking_points", "facilities", "strategy"])
