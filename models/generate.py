@@ -195,7 +195,7 @@ SETTINGS = {
     "discount_rate": 0.08,
     "tax_rate": 0.25,
     "horizon_years": 10,
-    "service": {"max_days": 3},
+    "service": {"max_days": 2},
     "sourcing": "multi",
     "strategy": "free",
     "inventory": {"review_period_days": 7, "pooling": True, "pwl_max_error": 0.03},
@@ -557,10 +557,11 @@ def _facilities(rng: np.random.Generator, markets, existing: int, total_units: f
 def _customers(zones: list[dict], markets, gaz) -> list[list]:
     """Customer rows with a delivery promise a truck from the nearest candidate DC can keep.
 
-    Promise: 2 days for the 25 largest metros, 3 for other cities, 4 for secondary markets
-    (under 150,000 people and over 150 km from every curated hub market), 5 for rural zones
-    (ZIP-centroid towns and places over 250 km from every hub); never below the whole number of
-    days a truck needs from the nearest generated DC, so every zone can be served in time.
+    Promise (modern retail: next day in the largest metros, two days for most people): 1 day for
+    the 10 largest metros, 2 for other cities, 3 for secondary markets (under 150,000 people and
+    over 150 km from every curated hub market), 4 for rural zones (ZIP-centroid towns and places
+    over 250 km from every hub); never below the whole number of days a truck needs from the
+    nearest generated DC, so every zone can be served in time.
     """
     lat = np.array([z["lat"] for z in zones])
     lon = np.array([z["lon"] for z in zones])
@@ -572,14 +573,14 @@ def _customers(zones: list[dict], markets, gaz) -> list[list]:
                                 np.array([h[1] for h in hubs])).min(axis=1)
     rows = []
     for i, z in enumerate(zones):
-        if z["rank"] < 25:
-            promise = 2
+        if z["rank"] < 10:
+            promise = 1
         elif z["kind"] == "town" or hub_km[i] > 250:
-            promise = 5
-        elif z["population"] < 150_000 and hub_km[i] > 150:
             promise = 4
-        else:
+        elif z["population"] < 150_000 and hub_km[i] > 150:
             promise = 3
+        else:
+            promise = 2
         promise = max(promise, math.ceil(truck_days[i] - 1e-9))
         rows.append([z["customer"], z["location"], z["lat"], z["lon"], REGION_OF[z["state"]],
                      promise, z["population"]])

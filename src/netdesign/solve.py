@@ -23,8 +23,9 @@ from netdesign.optimization.highs import HighsSession, Progress
 from netdesign.optimization.model import build_model
 from netdesign.results import Design, Results
 
-#: share of the time limit spent on the relaxed-pooling MIP start
-START_SHARE = 0.3
+#: share of the time limit spent on the relaxed-pooling MIP start, and the gap it stops at
+START_SHARE = 0.5
+START_GAP = 0.02
 #: settings a re-solve can take through mutable parameters
 NUMBER_SETTINGS = ("fuel_index", "co2_price", "carrying_rate")
 #: (table, column) pairs a re-solve can take, as long as finite stays finite
@@ -78,7 +79,8 @@ class NetworkModel:
         for var in m.seg_full.values():
             var.domain = pyo.UnitInterval
         self.session.update()
-        relaxed = self.session.solve(time_limit=time_limit, **{**options, "progress": None})
+        relaxed = self.session.solve(time_limit=time_limit, **{
+            **options, "progress": None, "mip_gap": max(options["mip_gap"], START_GAP)})
         for var in m.seg_full.values():
             var.domain = pyo.Binary
         self.session.update()
