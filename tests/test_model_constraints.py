@@ -410,6 +410,19 @@ def test_closing_an_existing_dc_costs_its_annualised_closing_cost(tmp_path, clos
     assert r.objective == approx(100 + min(500 + annual, 1000))
 
 
+def test_a_forced_closure_costs_the_same_closing_cost_as_a_chosen_one(tmp_path):
+    kit = Kit("forced closing", horizon_years=10)
+    kit.product("P", unit_value=0)
+    kit.dc("E", status="existing", fixed_cost=5000, closing_cost=5000).dc("N", fixed_cost=500)
+    kit.customer("C1").demand("C1", "P", 100).lanes({("E", "C1"): 1.0, ("N", "C1"): 1.0})
+    chosen = kit.solve(tmp_path)
+    assert chosen.facilities.set_index("facility").at["E", "change"] == "closed"
+    forced = kit.update("facilities", "E", status="forced_closed").solve(tmp_path)
+    assert forced.costs["closing"] == approx(chosen.costs["closing"]) == approx(
+        5000 * crf(0.08, 10))
+    assert forced.objective == approx(chosen.objective)
+
+
 def test_candidate_capex_is_annualised_with_the_capital_recovery_factor(tmp_path):
     kit = Kit("capex", discount_rate=0.08)
     kit.product("P", unit_value=0)

@@ -84,7 +84,6 @@ def random_instance(seed: int, *, dcs: int = 3, customers: int = 5, products: in
 
 
 INSTANCES = {
-    "plain": {"seed": 1},
     "four DCs, three products": {"seed": 2, "dcs": 4, "products": 3, "customers": 4},
     "service band": {"seed": 3, "band": True},
     "fuel and CO2 priced, direct shipping": {"seed": 4, "co2_price": 80.0, "fuel_index": 1.4,

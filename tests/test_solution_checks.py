@@ -196,8 +196,10 @@ def check_solution(data: ModelData, r: Results, proportional_variance: bool = Fa
     lines["option_capex"] = sum(row.capex * crf(s.discount_rate, row.life_years)
                                 for row in chosen.itertuples())
     lines["option_opex"] = float(chosen["annual_cost"].sum()) if not chosen.empty else 0.0
-    closed_existing = (fac["status"] == "existing").to_numpy() & ~opened
-    lines["closing"] = float(fac["closing_cost"][closed_existing].sum()) * crf(
+    # an existing DC closed by the model, or one a scenario closed (forced_closed)
+    closed = (((fac["status"] == "existing").to_numpy() & ~opened)
+              | (fac["status"] == "forced_closed").to_numpy())
+    lines["closing"] = float(fac["closing_cost"][closed].sum()) * crf(
         s.discount_rate, s.horizon_years)
     half_cycle = s.inventory.review_period_days / (2 * s.days_per_year)
     stocked = inv[inv["throughput"] > 0]
