@@ -211,7 +211,7 @@ def test_workbook_sheets_and_formats(study):
     header = [c.value for c in summary[1]]
     runs = [r[0] for r in summary.iter_rows(min_row=2, max_col=1, values_only=True)]
     assert runs[0] == "baseline" and "broken" in runs
-    cost = summary.cell(row=2, column=header.index("total_landed_cost") + 1)
+    cost = summary.cell(row=2, column=header.index("Total landed cost / yr") + 1)
     assert isinstance(cost.value, float) and "#,##0" in cost.number_format
     assert "$" in cost.number_format
     pnl = book["pnl"]

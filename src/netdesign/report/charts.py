@@ -76,8 +76,11 @@ def style(fig: go.Figure, height: int = 380, legend_bottom: bool = True) -> go.F
     return fig
 
 
-def run_label(data: StudyData, run_id: str) -> str:
-    return "Baseline" if run_id == data.baseline else run_id
+def run_label(data: StudyData, run_id: str, wrap: bool = False) -> str:
+    """Baseline or the run id; ``wrap`` breaks a sweep point onto its own line (axis ticks)."""
+    if run_id == data.baseline:
+        return "Baseline"
+    return run_id.replace("[", "<br>[") if wrap else run_id
 
 
 def _tick(currency: str) -> dict:
@@ -95,7 +98,7 @@ def cost_stack(data: StudyData) -> go.Figure:
     lines = [line for line in table.index if line != "purchase"
              and table.loc[line].abs().max() > 1e-6 * max(1.0, table.abs().to_numpy().max())]
     fig = go.Figure()
-    labels = [run_label(data, r) for r in runs]
+    labels = [run_label(data, r, wrap=True) for r in runs]
     for line in lines:
         values = table.loc[line].to_numpy(dtype=float)
         fig.add_bar(
@@ -110,7 +113,7 @@ def cost_stack(data: StudyData) -> go.Figure:
         textposition="top center", textfont={"size": 11, "color": INK}, showlegend=False,
         hoverinfo="skip",
     )
-    fig.update_layout(barmode="stack", bargap=0.35,
+    fig.update_layout(barmode="stack", bargap=0.35, xaxis={"tickangle": 0},
                       yaxis={**_tick(data.currency), "title": f"{data.currency} / year"})
     return style(fig, height=440)
 
@@ -225,8 +228,9 @@ def sweep_chart(data: StudyData, name: str, key: str,
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=2)
     fig.update_xaxes(title=setting)
     fig.update_layout(title=f"{name}: sensitivity to {setting}")
-    style(fig, height=380)
-    fig.update_layout(margin={"t": 64})
+    style(fig, height=400)
+    fig.update_layout(margin={"t": 64}, legend={"orientation": "v", "y": 1.0, "yanchor": "top",
+                                                "x": 1.01, "xanchor": "left"})
     fig.update_annotations(font={"size": 12, "color": MUTED})
     return fig
 
@@ -268,7 +272,7 @@ def cash_flow_chart(data: StudyData, run_id: str) -> go.Figure | None:
                             marker={"size": 5},
                             customdata=[fmt.money(v, data.currency) for v in values],
                             hovertemplate="Year %{x}: %{customdata}<extra>" + name + "</extra>")
-    fig.update_layout(barmode="relative", xaxis={"title": "Year", "dtick": 1},
+    fig.update_layout(barmode="relative", xaxis={"tickprefix": "Year ", "dtick": 1},
                       yaxis={**_tick(data.currency), "title": data.currency})
     return style(fig, height=380)
 
@@ -284,12 +288,19 @@ def inventory_chart(data: StudyData, run_id: str) -> go.Figure | None:
     value = inv["unit_value"].astype(float).fillna(0.0) if "unit_value" in inv else 1.0
     parts = pd.DataFrame({p: inv[p].astype(float).fillna(0.0) * value
                           for p in ("cycle", "safety", "pipeline")})
-    parts["facility"] = inv["facility"].astype(str)
+    dcs = set(data.of("facilities", run_id).get("facility", pd.Series(dtype=str)).astype(str))
+    names = inv["facility"].astype(str)
+    parts["facility"] = names.where(names.isin(dcs) | (len(dcs) == 0),
+                                    "In transit from suppliers")
     by_dc = parts.groupby("facility").sum()
     by_dc = by_dc[by_dc.sum(axis=1) > 0]
     if by_dc.empty:
         return None
-    by_dc = by_dc.loc[by_dc.sum(axis=1).sort_values(ascending=False).index]
+    order = by_dc.drop(index="In transit from suppliers", errors="ignore").sum(axis=1)
+    rows = order.sort_values(ascending=False).index.tolist()
+    if "In transit from suppliers" in by_dc.index:
+        rows.append("In transit from suppliers")
+    by_dc = by_dc.loc[rows]
     names = [short(f) for f in by_dc.index]
     fig = go.Figure()
     for part, name, color in (("cycle", "Cycle stock", "#c2410c"),

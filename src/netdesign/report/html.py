@@ -74,16 +74,52 @@ class Page:
         return f'<div class="chart">{body}</div>'
 
     def switch(self, group: str, label: str, runs: list[str], hint: str = "") -> str:
-        options = "".join(f'<option value="{e(r)}">{e(self.label(r))}</option>' for r in runs)
+        chosen = self.default(runs)
+        options = "".join(
+            f'<option value="{e(r)}"{" selected" if r == chosen else ""}>{e(self.label(r))}'
+            "</option>" for r in runs)
         hint_html = f'<span class="hint">{e(hint)}</span>' if hint else ""
         return (f'<div class="switch"><label for="sw-{group}">{e(label)}</label>'
                 f'<select id="sw-{group}" data-switch="{group}">{options}</select>{hint_html}'
                 "</div>")
 
-    @staticmethod
-    def panel(group: str, run_id: str, body: str, first: bool) -> str:
-        hidden = "" if first else " hidden"
-        return f'<div data-group="{group}" data-key="{e(run_id)}"{hidden}>{body}</div>'
+    def panels(self, group: str, runs: list[str], render) -> str:
+        """One panel per run; only the switch's default one is visible before any script runs."""
+        chosen = self.default(runs)
+        return "".join(
+            f'<div data-group="{group}" data-key="{e(r)}"{"" if r == chosen else " hidden"}>'
+            f"{render(r)}</div>" for r in runs)
+
+    def default(self, runs: list[str]) -> str | None:
+        """The run a switch shows first: the featured scenario when it is in the list."""
+        featured = self.featured()
+        return featured if featured in runs else (runs[0] if runs else None)
+
+    def featured(self) -> str | None:
+        """The scenario to open on: the best one if it beats the baseline, else the first that
+        changes the network or invests, else the first scenario."""
+        if hasattr(self, "_featured"):
+            return self._featured
+        d = self.data
+        best = self.best()
+        choice = best if best and self.beats_baseline(best) else None
+        if choice is None:
+            for r in d.scenarios:
+                fac = d.of("facilities", r)
+                changed = not fac.empty and fac["change"].isin(["opened", "closed"]).any() and \
+                    set(d.open_dcs(r)) != set(d.open_dcs(d.baseline) if d.baseline else [])
+                case = d.finance(r, "capex_case")
+                if changed or case.get("capex", 0.0) > 0 or case.get("closing", 0.0) > 0:
+                    choice = r
+                    break
+        self._featured = choice or (d.scenarios[0] if d.scenarios else None)
+        return self._featured
+
+    def head(self, run_id: str) -> str:
+        """A run as a table column heading (a sweep point on its own line)."""
+        if run_id == self.data.baseline:
+            return "Baseline"
+        return e(run_id).replace("[", "<br>[")
 
     def label(self, run_id: str) -> str:
         if run_id == self.data.baseline:
@@ -119,10 +155,9 @@ class Page:
         text = show(value)
         if fmt.ok(base):
             d = value - base
-            tol = 1e-6 * max(1.0, abs(base))
-            if abs(d) > tol:
-                text += (f'<span class="dl {self.tone(d, lower_better, tol)}">'
-                         f"{show_delta(d)}</span>")
+            shown = show_delta(d)
+            if any(c in "123456789" for c in shown):  # a change that shows at this precision
+                text += f'<span class="dl {self.tone(d, lower_better, 0.0)}">{shown}</span>'
             else:
                 text += '<span class="dl neutral">–</span>'
 
@@ -147,14 +182,18 @@ class Page:
                 delta = d.objective(best) - total
                 ebit = d.finance(best, "pnl_delta").get("ebit", math.nan)
                 tone = self.tone(-ebit if fmt.ok(ebit) else delta, True)
-                cards.append(self.card(
-                    "Best scenario" if self.beats_baseline(best) else "No scenario beats the "
-                    "baseline; closest", e(best),
-                    f'<b class="{tone}">{fmt.compact_money(ebit, self.cur, sign=True)}</b> '
-                    "EBIT / yr" if fmt.ok(ebit) else
-                    f'<b class="{tone}">{fmt.compact_money(delta, self.cur, sign=True)}</b> cost',
-                    hero=True))
+                gain = (f'<b class="{tone}">{fmt.compact_money(ebit, self.cur, sign=True)}</b> '
+                        "EBIT / yr" if fmt.ok(ebit) else
+                        f'<b class="{tone}">{fmt.compact_money(delta, self.cur, sign=True)}</b> '
+                        "cost / yr")
+                if self.beats_baseline(best):
+                    cards.append(self.card("Best scenario", e(best), gain, hero=True))
+                else:
+                    cards.append(self.card("Best scenario", "None better",
+                                           f"closest: {e(best)}, {gain}", hero=True))
             kb = d.kpis(base)
+            if best and not self.beats_baseline(best):
+                best = None
             kx = d.kpis(best) if best else pd.Series(dtype=float)
             units = self.units()
             for name in ("logistics_cost_pct_revenue", "cost_per_order", "inventory_turns", "dio",
@@ -172,8 +211,8 @@ class Page:
                 cards.append(self.card(fmt.label(name),
                                        fmt.kpi(name, value, units.get(name, ""), self.cur), sub))
         parts.append(f'<div class="cards">{"".join(cards)}</div>')
-        if best:
-            parts.append(self.best_callout(best))
+        if self.best():
+            parts.append(self.best_callout(self.best()))
         parts.append("<h3>Scenarios at a glance</h3>")
         parts.append(self.overview())
         return self.section("summary", "Summary", "".join(parts),
@@ -222,7 +261,8 @@ class Page:
                 f"({fmt.pct(delta / d.objective(d.baseline), 1, sign=True)})"]
         if "npv" in case:
             bits.append(f"NPV over the horizon {fmt.money(case['npv'], self.cur)}")
-        if "payback_months" in case and fmt.ok(case["payback_months"]):
+        invests = case.get("capex", 0.0) > 0 or case.get("closing", 0.0) > 0
+        if invests and fmt.ok(case.get("payback_months")):
             bits.append(f"payback {fmt.number(case['payback_months'], 0)} months")
         if "capex" in case and case["capex"] > 0:
             bits.append(f"CapEx {fmt.money(case['capex'], self.cur)}")
@@ -237,7 +277,7 @@ class Page:
         base = d.baseline
         base_cost = d.objective(base) if base in d.solved else math.nan
         header = [("Run", ""), ("What it tests", ""), ("Status", ""),
-                  ("Total landed cost / yr", "num"), ("Δ vs baseline", "num"), ("Δ %", "num"),
+                  ("Total landed cost / yr", "num"), ("Δ vs baseline", "num"),
                   ("EBIT Δ / yr", "num"), ("Cash released", "num"), ("NPV", "num"),
                   ("Payback", "num"), ("Open DCs", "num")]
         rows = []
@@ -252,7 +292,8 @@ class Page:
             case = d.finance(run_id, "capex_case")
             is_base = run_id == base
             payback = case.get("payback_months", math.nan)
-            payback_text = ("–" if is_base or not solved else
+            invests = case.get("capex", 0.0) > 0 or case.get("closing", 0.0) > 0
+            payback_text = ("–" if is_base or not solved or not invests else
                             f"{fmt.number(payback, 0)} mo" if fmt.ok(payback) else
                             "never" if "npv" in case else "–")
             rows.append([
@@ -260,9 +301,9 @@ class Page:
                 (e(str(row.get("description") or "")), "desc"),
                 (self.status_pill(str(row["status"])), ""),
                 (fmt.money(cost, self.cur), "num"),
-                ("" if is_base else self.signed(delta, True), "num"),
-                ("" if is_base else fmt.pct(delta / base_cost, 1, sign=True)
-                 if fmt.ok(delta) and base_cost else "–", "num"),
+                ("" if is_base else self.signed(delta, True) + (
+                    f'<span class="dl neutral">{fmt.pct(delta / base_cost, 2, sign=True)}</span>'
+                    if fmt.ok(delta) and base_cost else ""), "num"),
                 ("" if is_base else self.signed(ebit, False), "num"),
                 ("" if is_base else self.signed(cash, False), "num"),
                 ("" if is_base else fmt.money(case.get("npv", math.nan), self.cur), "num"),
@@ -309,8 +350,7 @@ class Page:
                                     "hover a DC, customer or lane for its numbers; "
                                     "scroll to zoom"))
             left = self.mapbox(base, colors)
-            right = "".join(self.panel("map", r, self.mapbox(r, colors), i == 0)
-                            for i, r in enumerate(others))
+            right = self.panels("map", others, lambda r: self.mapbox(r, colors))
             body.append(f'<div class="grid2"><div>{left}</div><div>{right}</div></div>')
         else:
             body.append(self.mapbox(base or others[0], colors))
@@ -357,8 +397,8 @@ class Page:
                         "of total landed cost by cost line (red: costs more, green: saves)"
                         "</span></h3>")
             body.append(self.switch("waterfall", "Scenario", d.scenarios))
-            body += [self.panel("waterfall", r, self.fig(charts.waterfall(d, r), "waterfall"),
-                                i == 0) for i, r in enumerate(d.scenarios)]
+            body.append(self.panels("waterfall", d.scenarios,
+                                    lambda r: self.fig(charts.waterfall(d, r), "waterfall")))
         return self.section("costs", "Costs", "".join(body),
                             "Total landed cost broken into the engine's cost lines, and what "
                             "moves between the baseline and each scenario.")
@@ -369,7 +409,7 @@ class Page:
         table = pd.DataFrame({r: d.costs(r) for r in runs}).fillna(0.0)
         keep = [line for line in table.index if table.loc[line].abs().max() > 0.5]
         base = d.baseline if d.baseline in runs else None
-        header = [("Cost line", "")] + [(e("Baseline" if r == base else r), "num") for r in runs]
+        header = [("Cost line", "")] + [(self.head(r), "num") for r in runs]
         rows = []
         for line in keep:
             row = [(e(fmt.label(line)), "name")]
@@ -396,8 +436,7 @@ class Page:
         units = self.units()
         base = d.baseline if d.baseline in runs else None
         names = [n for n in fmt.KPI_LABELS if n in units] + sorted(set(units) - set(fmt.KPI_LABELS))
-        header = [("KPI", ""), ("Unit", "")] + [(e("Baseline" if r == base else r), "num")
-                                               for r in runs]
+        header = [("KPI", ""), ("Unit", "")] + [(self.head(r), "num") for r in runs]
         rows = []
         values = {r: d.kpis(r) for r in runs}
         for name in names:
@@ -454,7 +493,7 @@ class Page:
         runs = d.scenarios or [d.baseline]
         body = [self.switch("fin", "Scenario", runs,
                             "P&L and working capital against the baseline")]
-        for i, r in enumerate(runs):
+        def case(r: str) -> str:
             left = "<h3>P&amp;L <span class=\"sub\">— per year</span></h3>" + self.pnl_table(r)
             right = ("<h3>Working capital <span class=\"sub\">— inventory</span></h3>"
                      + self.wc_table(r))
@@ -463,7 +502,9 @@ class Page:
                 inner += ("<h3>CapEx case <span class=\"sub\">— cash flows of moving from the "
                           "baseline to this scenario</span></h3>")
                 inner += self.fig(charts.cash_flow_chart(d, r), "cash")
-            body.append(self.panel("fin", r, inner, i == 0))
+            return inner
+
+        body.append(self.panels("fin", runs, case))
         if d.scenarios:
             body.append("<h3>CapEx case per scenario</h3>")
             body.append(self.case_table())
@@ -474,7 +515,8 @@ class Page:
                 f"{fmt.pct(settings.get('tax_rate'), 1)}, horizon "
                 f"{e(str(settings.get('horizon_years', '–')))} years. Year 0 holds CapEx, closing "
                 "costs and the working-capital release; years 1… the after-tax savings and the "
-                "depreciation tax shield. Payback “never” = not paid back within the horizon."
+                "depreciation tax shield. Payback “never”: not paid back within the horizon; "
+                "“–”: nothing to pay back (no CapEx or closing cost)."
                 "</p>")
         return self.section("finance", "Finance", "".join(body),
                             "The same runs in finance terms: P&amp;L, inventory working capital "
@@ -489,7 +531,7 @@ class Page:
         is_base = run_id == d.baseline
         header = [("", ""), ("Baseline", "num")]
         if not is_base:
-            header += [(e(run_id), "num"), ("Δ", "num")]
+            header += [(self.head(run_id), "num"), ("Δ", "num")]
         rows, classes = [], []
         for line in lines:
             show = fmts.get(line, lambda v: fmt.money(v, self.cur))
@@ -530,7 +572,7 @@ class Page:
     def case_table(self) -> str:
         d = self.data
         runs = d.scenarios
-        header = [("", "")] + [(e(r), "num") for r in runs]
+        header = [("", "")] + [(self.head(r), "num") for r in runs]
         rows = []
         cases = {r: d.finance(r, "capex_case") for r in runs}
         for line in self.CASE_ORDER:
@@ -540,7 +582,8 @@ class Page:
                 if line == "irr":
                     text = fmt.pct(v, 1) if fmt.ok(v) else "–"
                 elif line.endswith("payback_months"):
-                    text = fmt.number(v, 0) if fmt.ok(v) else ("never" if cases[r].size else "–")
+                    invests = cases[r].get("capex", 0.0) > 0 or cases[r].get("closing", 0.0) > 0
+                    text = ("–" if not invests else fmt.number(v, 0) if fmt.ok(v) else "never")
                 elif line in ("capex", "closing"):
                     text = fmt.money(-v if fmt.ok(v) and v else v, self.cur)
                 else:
@@ -565,7 +608,7 @@ class Page:
         else:
             products = list(dict.fromkeys(strategy["product"].astype(str)))
             by = {r: d.of("strategy", r).set_index("product") for r in runs}
-            header = [("Product", "")] + [(e("Baseline" if r == d.baseline else r), "")
+            header = [("Product", "")] + [(self.head(r), "")
                                           for r in runs]
             rows = []
             for p in products:
@@ -576,7 +619,7 @@ class Page:
                         kind = str(s["strategy"])
                         title = e(str(s.get("facilities", "")).replace(";", ", "))
                         row.append((f'<span class="pill {e(kind)}" title="{title}">{e(kind)}'
-                                    f'</span> {int(s["stocking_points"])}', ""))
+                                    f'</span> {int(s["stocking_points"])}', "nowrap"))
                     else:
                         row.append(("–", ""))
                 rows.append(row)
@@ -593,8 +636,8 @@ class Page:
             body.append("<h3>Inventory by DC <span class=\"sub\">— value of cycle, safety and "
                         "pipeline stock</span></h3>")
             body.append(self.switch("inv", "Run", runs))
-            body += [self.panel("inv", r, self.fig(charts.inventory_chart(d, r), "inventory"),
-                                i == 0) for i, r in enumerate(runs)]
+            body.append(self.panels("inv", runs, lambda r: self.fig(charts.inventory_chart(d, r),
+                                                                    "inventory")))
         return self.section("inventory", "Inventory", "".join(body),
                             "Where each product is stocked, and the inventory (and so the working "
                             "capital) every DC holds.")
@@ -637,7 +680,8 @@ class Page:
                 (fmt.number(row.build_seconds, 1), "num"),
                 (fmt.number(row.solve_seconds, 1), "num"),
                 (size_text, "num"),
-                (e(str(row.finished_at or "").replace("T", " ").replace("+00:00", " UTC")), ""),
+                (e(str(row.finished_at or "").replace("T", " ").replace("+00:00", " UTC")),
+                 "nowrap"),
                 (f"<code>{e(str(row.input_hash or ''))}</code>", ""),
             ])
         body = ["<h3>Solve status of every run</h3>", self.table(header, rows)]
@@ -662,12 +706,12 @@ class Page:
                     (e(str(row.run_id)), "name"), (e(str(change.get("source", ""))), ""),
                     (e(str(change.get("table", ""))), ""), (e(str(change.get("column", ""))), ""),
                     (e(str(change.get("rows", ""))), "num"),
-                    (e("–" if old is None else str(old)), "num"),
-                    (e("–" if new is None else str(new)), "num"),
+                    (e("–" if old is None else str(old)), ""),
+                    (e("–" if new is None else str(new)), ""),
                 ])
         if log_rows:
             body.append(self.table([("Run", ""), ("Source", ""), ("Table", ""), ("Column", ""),
-                                    ("Rows", "num"), ("Old", "num"), ("New", "num")], log_rows))
+                                    ("Rows", "num"), ("Old", ""), ("New", "")], log_rows))
         else:
             body.append('<p class="note">No run changed the model.</p>')
         return self.section("trust", "Trust", "".join(body),

@@ -152,6 +152,7 @@ def load_study(study_dir: str | Path, model: str | Path | None = None) -> StudyD
     """Read the study in ``study_dir`` (FileNotFoundError without ``results.duckdb``)."""
     folder = Path(study_dir)
     runs, tables = _read_store(folder / "results.duckdb")
+    runs = order_runs(runs)
     baseline = "baseline" if (runs["run_id"] == "baseline").any() else None
     settings = _settings(runs, baseline)
     name = str(settings.get("name") or folder.resolve().name)
@@ -168,6 +169,28 @@ def load_study(study_dir: str | Path, model: str | Path | None = None) -> StudyD
             note = f"could not read the model at {path}: {err}"
     data.location_note = note
     return data
+
+
+def order_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Baseline first, then scenarios in the order they were first started, the points of a
+    sweep together and sorted by their values."""
+    if runs.empty:
+        return runs
+    first: dict[str, int] = {}
+    for i, name in enumerate(runs["scenario"].astype(str)):
+        first.setdefault(name, i)
+
+    def point_key(point) -> tuple:
+        if not isinstance(point, dict):
+            return ()
+        return tuple((k, float(v)) if isinstance(v, int | float) else (k, 0.0)
+                     for k, v in sorted(point.items()))
+
+    keys = [(0 if run_id == "baseline" else 1, first[str(name)], point_key(point), str(run_id))
+            for run_id, name, point in zip(runs["run_id"], runs["scenario"], runs["point"],
+                                           strict=True)]
+    order = sorted(range(len(runs)), key=lambda i: keys[i])
+    return runs.iloc[order].reset_index(drop=True)
 
 
 def find_model(folder: Path, model: str | Path | None, name: str,

@@ -22,7 +22,8 @@ DC_PALETTE = [
     "#9333ea", "#ea580c", "#0d9488", "#4f46e5", "#be123c", "#ca8a04", "#16a34a", "#c026d3",
     "#0284c7", "#b45309", "#475569", "#e11d48",
 ]
-WIDTHS = (1.0, 2.0, 3.5, 5.5, 8.0)
+WIDTHS = (1.2, 2.2, 3.5, 5.0, 7.0)
+LAST_MILE_WIDTHS = (0.5, 0.8, 1.1, 1.5, 2.0)
 OPEN_PREFIX = "DC open"
 MAP_HEIGHT = 470
 
@@ -111,8 +112,8 @@ def network_map(data: StudyData, run_id: str, colors: dict[str, str]) -> tuple[d
         yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1,
                "range": [min(ys) - pad, max(ys) + pad]},
         legend={"orientation": "h", "yanchor": "top", "y": 0.0, "xanchor": "center", "x": 0.5,
-                "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0.85)",
-                "itemsizing": "constant"},
+                "font": {"size": 10.5}, "bgcolor": "rgba(255,255,255,0.85)",
+                "itemsizing": "constant", "itemwidth": 30, "tracegroupgap": 0},
         hoverlabel={"font": {"family": FONT}},
         dragmode="pan",
     )
@@ -131,11 +132,12 @@ def _lanes(fig: Fig, data: StudyData, run_id: str, coords, xy) -> None:
         return
     all_modes = sorted(data.tables["flows"]["mode"].dropna().astype(str).unique())
     colors = mode_colors(all_modes)
-    top = float(lanes["units"].max())
+    to_customer = lanes["leg"].isin(["outbound", "direct"])
+    # widths scale within each kind: trunk lanes (inbound, transfer) and last-mile lanes
+    top = lanes.groupby(to_customer)["units"].transform("max")
     bucket = np.minimum((np.sqrt(lanes["units"] / top) * len(WIDTHS)).astype(int),
                         len(WIDTHS) - 1)
-    lanes = lanes.assign(bucket=bucket.to_numpy(), to_customer=lanes["leg"].isin(
-        ["outbound", "direct"]))
+    lanes = lanes.assign(bucket=bucket.to_numpy(), to_customer=to_customer.to_numpy())
     for mode in [m for m in all_modes if m in set(lanes["mode"])]:
         first = True
         for (to_customer, b), group in lanes[lanes["mode"] == mode].groupby(
@@ -148,11 +150,11 @@ def _lanes(fig: Fig, data: StudyData, run_id: str, coords, xy) -> None:
                 x += [a, c, None]
                 y += [b_, d, None]
             fig.add_scatter(
-                x=x, y=y, mode="lines", name=f"{mode} lanes", legendgroup=f"lanes-{mode}",
-                showlegend=first, hoverinfo="skip",
-                line={"color": colors[mode], "width": WIDTHS[int(b)] * (0.6 if to_customer
-                                                                        else 1.0)},
-                opacity=0.35 if to_customer else 0.75,
+                x=x, y=y, mode="lines", name=f"{str(mode).capitalize()} lanes",
+                legendgroup=f"lanes-{mode}", showlegend=first, hoverinfo="skip",
+                line={"color": colors[mode],
+                      "width": LAST_MILE_WIDTHS[int(b)] if to_customer else WIDTHS[int(b)]},
+                opacity=0.3 if to_customer else 0.8,
             )
             first = False
         # hover targets at lane midpoints (inbound and transfer lanes only: outbound are many)
@@ -188,10 +190,10 @@ def _customers(fig: Fig, data: StudyData, run_id: str, coords, colors, xy) -> No
         serving = dict(zip(by["customer"].astype(str), by["facility"].astype(str), strict=True))
     units = np.array([float(demand.get(c, 0.0)) for c in customers])
     top = units.max() if len(units) and units.max() > 0 else 1.0
-    sizes = 5 + 22 * np.sqrt(units / top)
+    sizes = 4 + 16 * np.sqrt(units / top)
     x, y = xy(customers)
     fig.add_scatter(
-        x=x, y=y, mode="markers", name="Customers (size = demand, colour = serving DC)",
+        x=x, y=y, mode="markers", name="Customers",
         marker={"size": np.round(sizes, 1).tolist(), "sizemode": "diameter",
                 "color": [colors.get(serving.get(c, ""), "#9ca3af") for c in customers],
                 "opacity": 0.7, "line": {"color": "white", "width": 0.6}},

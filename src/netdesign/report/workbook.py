@@ -24,6 +24,13 @@ INT = "#,##0"
 DEC2 = "#,##0.00"
 PCT = "0.0%"
 DAYS = "0.0"
+SUMMARY_HEADERS = {
+    "run": "Run", "description": "Description", "status": "Status",
+    "total_landed_cost": "Total landed cost / yr", "delta_vs_baseline": "Δ vs baseline / yr",
+    "delta_pct": "Δ %", "ebit": "EBIT / yr", "ebit_delta": "EBIT Δ / yr",
+    "cash_released": "Cash released", "capex": "CapEx", "npv": "NPV", "irr": "IRR",
+    "payback_months": "Payback (months)", "open_dcs": "Open DCs",
+}
 CASH_FLOW_LABELS = {"capex": "CapEx", "closing": "Closing costs",
                     "working_capital": "Working-capital release",
                     "after_tax_savings": "After-tax savings",
@@ -134,12 +141,13 @@ def write_workbook(data: StudyData, path: Path) -> Path:
             "payback_months": case.get("payback_months", math.nan),
             "open_dcs": len(data.open_dcs(run_id)) if solved else None,
         })
-    summary = pd.DataFrame(rows)
+    summary = pd.DataFrame(rows).rename(columns=SUMMARY_HEADERS)
     best = page.best()
     _sheet(book, "summary", summary, {
-        "total_landed_cost": money, "delta_vs_baseline": money, "delta_pct": PCT, "ebit": money,
-        "ebit_delta": money, "cash_released": money, "capex": money, "npv": money, "irr": PCT,
-        "payback_months": "0", "open_dcs": "0"}, widths={"description": 50})
+        "Total landed cost / yr": money, "Δ vs baseline / yr": money, "Δ %": "0.00%",
+        "EBIT / yr": money, "EBIT Δ / yr": money, "Cash released": money, "CapEx": money,
+        "NPV": money, "IRR": PCT, "Payback (months)": "0", "Open DCs": "0"},
+        widths={"Description": 50})
     ws = book["summary"]
     info = [("Study", data.name), ("Date", study_date(data)), ("Currency", cur),
             ("Best scenario (highest EBIT)", best or "–"),
@@ -150,12 +158,13 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         ws.cell(row=start + i, column=2, value=value)
 
     # pnl / working capital: one column per run, then deltas of each scenario
-    pnl = _wide(data, "pnl", page.PNL_ORDER).drop(columns="key")
+    pnl = _wide(data, "pnl", page.PNL_ORDER).drop(columns="key").rename(columns={"line": "Line"})
     _sheet(book, "pnl", pnl, {r: money for r in data.solved}, totals={len(pnl) - 1},
-           widths={"line": 26})
+           widths={"Line": 26})
     wc = _wide(data, "working_capital", page.WC_ORDER)
     formats = {r: money for r in data.solved}
-    _sheet(book, "working_capital", wc.drop(columns="key"), formats, widths={"line": 26})
+    _sheet(book, "working_capital", wc.drop(columns="key").rename(columns={"line": "Line"}),
+           formats, widths={"Line": 26})
     ws = book["working_capital"]
     for i, key in enumerate(wc["key"], start=2):
         for j in range(2, ws.max_column + 1):
@@ -171,11 +180,11 @@ def write_workbook(data: StudyData, path: Path) -> Path:
     scen = data.scenarios
     cases = {r: data.finance(r, "capex_case") for r in scen}
     lines = list(page.CASE_ORDER)
-    case = pd.DataFrame({"line": [fmt.label("closing_one_time" if x == "closing" else x)
+    case = pd.DataFrame({"Line": [fmt.label("closing_one_time" if x == "closing" else x)
                                   for x in lines]})
     for r in scen:
         case[r] = [cases[r].get(x, math.nan) for x in lines]
-    _sheet(book, "capex_case", case, {r: money for r in scen}, widths={"line": 30})
+    _sheet(book, "capex_case", case, {r: money for r in scen}, widths={"Line": 30})
     ws = book["capex_case"]
     for i, key in enumerate(lines, start=2):
         for j in range(2, ws.max_column + 1):
@@ -197,7 +206,7 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         years = sorted(table.columns, key=lambda y: int(str(y).removeprefix("year_")))
         ws.cell(row=row, column=1, value=f"Cash flows: {r}").font = TOTAL_FONT
         row += 1
-        ws.cell(row=row, column=1, value="line").font = TOTAL_FONT
+        ws.cell(row=row, column=1, value="Line").font = TOTAL_FONT
         for j, year in enumerate(years, start=2):
             cell = ws.cell(row=row, column=j, value=f"Year {str(year).removeprefix('year_')}")
             cell.font = TOTAL_FONT
@@ -218,15 +227,14 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 16)
 
     # kpis: one row per KPI, a column per run
-    k = data.tables["kpis"]
     units = page.units()
     names = [n for n in fmt.KPI_LABELS if n in units] + sorted(set(units) - set(fmt.KPI_LABELS))
-    kp = pd.DataFrame({"kpi": [fmt.label(n) for n in names],
-                       "unit": [units[n].replace("currency", cur or "currency") for n in names]})
+    kp = pd.DataFrame({"KPI": [fmt.label(n) for n in names],
+                       "Unit": [units[n].replace("currency", cur or "currency") for n in names]})
     for r in data.solved:
         values = data.kpis(r)
         kp[r] = [values.get(n, math.nan) for n in names]
-    _sheet(book, "kpis", kp, {r: DEC2 for r in data.solved}, widths={"kpi": 32})
+    _sheet(book, "kpis", kp, {r: DEC2 for r in data.solved}, widths={"KPI": 32})
     ws = book["kpis"]
     for i, n in enumerate(names, start=2):
         unit = units[n]
@@ -235,7 +243,6 @@ def write_workbook(data: StudyData, path: Path) -> Path:
                          INT if unit in ("count", "units/year") else DEC2)
         for j in range(3, ws.max_column + 1):
             ws.cell(row=i, column=j).number_format = number_format
-    del k
 
     # facilities and flows: long tables with run_id
     fac = data.tables["facilities"]
