@@ -10,11 +10,12 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 
 from conftest import tiny_spec_data
-from netdesign.report import load_study, write_report
+from netdesign.report import geo, load_study, write_report
 from netdesign.report.workbook import SHEETS
 from netdesign.store import ResultsStore
 from netdesign.study import run_study
@@ -239,3 +240,25 @@ def test_workbook_sheets_and_formats(study):
     freight = flows.cell(row=2, column=flow_header.index("freight") + 1)
     assert "#,##0.00" in freight.number_format
     assert flows.auto_filter.ref
+
+
+def test_baseline_only_study_renders_every_section(tmp_path):
+    model = tiny_spec_data(suppliers=True).write(tmp_path / "model")
+    study = run_study(model, [], tmp_path / "study", workers=1)
+    html_path, book = write_report(study, model=model)
+    text = html_path.read_text()
+    for sid in SECTIONS:
+        assert f'<section id="{sid}">' in text
+    assert text.count("data-open-dcs=") == 1
+    assert "This study has no sweep" in text
+    assert load_workbook(book).sheetnames == list(SHEETS)
+
+
+def test_shipped_state_outlines():
+    states = geo.states()
+    assert len(states) == 51 and {"CA", "TX", "NY", "DC", "AK", "HI"} <= {s["code"] for s in states}
+    assert "Census" in geo.source() and "public domain" in geo.source()
+    x, y = geo.project([37.5], [-96.0])
+    assert abs(x[0]) < 1e-6 and abs(y[0]) < 1e-6  # the projection's origin
+    xs, _ = geo.outline_xy(np.array([40.0]), np.array([-100.0]))
+    assert None in xs and len(xs) > 5000

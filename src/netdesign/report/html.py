@@ -363,7 +363,7 @@ class Page:
         fig, drawn = network_map(d, run_id, colors)
         fac = d.of("facilities", run_id)
         n_open = len(d.open_dcs(run_id))
-        facts = [f"{n_open} DCs open"]
+        facts = [f"{n_open} DC{'' if n_open == 1 else 's'} open"]
         if not fac.empty:
             for change, word in (("opened", "opened"), ("closed", "closed")):
                 names = fac.loc[fac["change"] == change, "facility"].tolist()
@@ -682,7 +682,8 @@ class Page:
                 (size_text, "num"),
                 (e(str(row.finished_at or "").replace("T", " ").replace("+00:00", " UTC")),
                  "nowrap"),
-                (f"<code>{e(str(row.input_hash or ''))}</code>", ""),
+                (f'<code title="{e(str(row.input_hash or ""))}">'
+                 f"{e(str(row.input_hash or '')[:10])}</code>", ""),
             ])
         body = ["<h3>Solve status of every run</h3>", self.table(header, rows)]
         problems = []
