@@ -470,3 +470,12 @@ def test_capex_case_counts_lost_revenue():
     case = capex_case(data, base, data, short)
     assert case.annual_revenue_change == pytest.approx(-100 * 20)
     assert case.annual_savings_before_tax == pytest.approx(200_000 - 2_000)
+
+
+def test_irr_is_none_for_non_conventional_cash_flows():
+    """Inflow first, or several sign changes: no meaningful single IRR (Brigham & Houston)."""
+    from netdesign.finance import irr
+
+    assert irr([100.0, -30.0, -30.0, -30.0]) is None
+    assert irr([-1000.0, 800.0, -500.0, 900.0]) is None
+    assert irr([-1000.0, 500.0, 400.0, 300.0, 100.0]) == pytest.approx(0.144888, abs=1e-5)

@@ -294,12 +294,9 @@ def study(
     console.print(comparison_table(comparison, "costs"))
     paths = write_comparison(comparison, out)
     if report:
-        try:
-            from netdesign.report import write_report
+        from netdesign.report import write_report
 
-            paths += write_report(out)
-        except ImportError:
-            pass
+        paths += write_report(out, model=model)
     failed = comparison.runs[~comparison.runs["status"].isin(["optimal", "time_limit"])]
     console.print(f"study done in {time.perf_counter() - started:.0f}s: "
                   f"{len(comparison.runs)} runs, {len(failed)} without a solution; results in "
@@ -325,6 +322,19 @@ def compare(
     console.print(comparison_table(comparison, "kpis"))
     console.print(comparison_table(comparison, "costs"))
     for path in write_comparison(comparison, study_dir):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def report(
+    study_dir: Annotated[Path, typer.Argument(help="Study folder with results.duckdb")],
+    model: Annotated[Path | None, typer.Option(help="Model (for the maps); default: "
+                                               "study.json")] = None,
+) -> None:
+    """Write the offline HTML report (report.html) and the finance workbook (study.xlsx)."""
+    from netdesign.report import write_report
+
+    for path in write_report(study_dir, model=model):
         console.print(f"wrote {path}")
 
 

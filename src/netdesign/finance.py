@@ -144,11 +144,13 @@ def npv(rate: float, cash_flows: Sequence[float]) -> float:
 def irr(cash_flows: Sequence[float]) -> float | None:
     """Internal rate of return: the i with Σₜ CFₜ / (1+i)ᵗ = 0 (``numpy_financial.irr``).
 
-    None when no such rate exists (e.g. all cash flows of one sign). Source: Brigham & Houston,
-    *Fundamentals of Financial Management*, ch. "The Basics of Capital Budgeting" (IRR).
+    None when the IRR is not meaningful: unless the flows are conventional (an outlay first, then
+    one change of sign) there is no rate or several (Brigham & Houston, *Fundamentals of
+    Financial Management*, ch. "The Basics of Capital Budgeting": IRR and non-normal cash flows).
     """
     flows = np.asarray(cash_flows, dtype=float)
-    if flows.size < 2 or not (np.any(flows > 0) and np.any(flows < 0)):
+    signs = np.sign(flows[flows != 0])
+    if signs.size < 2 or signs[0] > 0 or np.count_nonzero(np.diff(signs)) != 1:
         return None
     value = float(npf.irr(flows))
     return value if math.isfinite(value) else None

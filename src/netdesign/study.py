@@ -17,6 +17,7 @@ Order of work:
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
@@ -103,7 +104,8 @@ def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
                     model.session.last_values = task.start
             if task.scenario.mode == "fixed_network":
                 if task.design is None:
-                    raise RuntimeError("fixed_network run without a baseline design")
+                    raise RuntimeError("fixed_network run needs the baseline's design, and the "
+                                       "baseline has no solution")
                 model.fix_design(task.design)
             elif reused:
                 model.release_design()
@@ -200,6 +202,10 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
+    (out / "study.json").write_text(json.dumps({
+        "model": str(Path(model).resolve()),
+        "scenarios": [str(Path(p).resolve()) for p in scenario_paths],
+        "overrides": overrides or {}, "started": _now()}, indent=2, default=str))
     threads = max(1, (os.cpu_count() or 2) // max(workers, 1))
     solver = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                   log_dir=str(out / "logs"))
@@ -221,7 +227,8 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
             if outcome.results is not None and outcome.results.ok:
                 design = Design.of(outcome.results)
         if design is None and "baseline" in plan.skipped:
-            design = Design.of(store.load_results("baseline"))
+            stored = store.load_results("baseline")
+            design = Design.of(stored) if stored.ok else None
         groups = [[_with(t, design, start) for t in group] for group in plan.groups]
         if groups:
             notify(f"solving {sum(map(len, groups))} scenario run(s) in {len(groups)} group(s) "
@@ -305,7 +312,8 @@ def add_finance(store, applied: dict[str, AppliedScenario]) -> None:
     from netdesign.finance import capex_case, pnl, working_capital, working_capital_delta
 
     runs = store.runs()
-    solved = runs[runs["status"].isin(["optimal", "time_limit"])]["run_id"].tolist()
+    has_solution = runs["status"].isin(["optimal", "time_limit"]) & runs["objective"].notna()
+    solved = runs.loc[has_solution, "run_id"].tolist()
     if "baseline" not in solved:
         return
     base_data = applied["baseline"].data
