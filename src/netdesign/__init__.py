@@ -12,6 +12,7 @@ The public API, in the order a study uses it::
 from netdesign.compare import Comparison, compare
 from netdesign.data import ModelData
 from netdesign.finance import capex_case, pnl, working_capital
+from netdesign.io import read_model
 from netdesign.kpis import compute_kpis
 from netdesign.results import Design, Results
 from netdesign.scenario import Scenario, apply_scenario, load_scenarios
@@ -36,6 +37,7 @@ __all__ = [
     "load_model",
     "load_scenarios",
     "pnl",
+    "read_model",
     "run_study",
     "solve",
     "working_capital",

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netdesign.report.figures import StudyFigures
 from netdesign.report.load import StudyData, load_study
 
-__all__ = ["StudyData", "load_study", "write_report"]
+__all__ = ["StudyData", "StudyFigures", "load_study", "write_report"]
 
 
 def write_report(study_dir: str | Path, model: str | Path | None = None) -> list[Path]:
