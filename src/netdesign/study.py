@@ -220,7 +220,8 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         design, start = None, None
         if plan.baseline is not None:
             notify("solving the baseline ...", None)
-            (outcome,) = execute_group([plan.baseline])
+            alone = RunTask(**{**plan.baseline.__dict__, "threads": os.cpu_count() or 1})
+            (outcome,) = execute_group([alone])
             _store(store, outcome)
             notify("done", outcome)
             start = outcome.values
