@@ -401,7 +401,8 @@ def generate(
     zones = _zones(rng, customers, places)
     markets = _dc_markets(dcs, places, gaz)
     demand, totals = _demand(rng, prod, zones)
-    fac_rows, opt_rows = _facilities(rng, markets, existing, float(totals.sum()))
+    fac_rows, opt_rows = _facilities(rng, markets, existing, float(totals.sum()),
+                                     _catchments(zones, markets, demand))
     cust_rows = _customers(zones, markets, gaz)
     sup_rows, supply_rows = _supply(rng, prod, totals, gaz)
 
@@ -511,8 +512,23 @@ def _demand(rng: np.random.Generator, prod: list[dict], zones: list[dict]):
     return [row for rows in rows_by_zone for row in rows], totals
 
 
-def _facilities(rng: np.random.Generator, markets, existing: int, total_units: float):
-    """Facilities and upgrade options; capacities sized so 5-8 DCs carry the total demand."""
+def _catchments(zones: list[dict], markets, demand: list[list]) -> np.ndarray:
+    """Units per year of the zones nearest to each DC site (their promise is set from it)."""
+    units: dict[str, float] = {}
+    for customer, _product, annual, *_ in demand:
+        units[customer] = units.get(customer, 0.0) + float(annual)
+    dist = distance_matrix_km(np.array([z["lat"] for z in zones]),
+                              np.array([z["lon"] for z in zones]),
+                              np.array([m[2] for m in markets]), np.array([m[3] for m in markets]))
+    weights = [units.get(z["customer"], 0.0) for z in zones]
+    return np.bincount(dist.argmin(axis=1), weights=weights, minlength=len(markets))
+
+
+def _facilities(rng: np.random.Generator, markets, existing: int, total_units: float,
+                catchment: np.ndarray):
+    """Facilities and upgrade options; capacities sized so 5-8 DCs carry the total demand, and
+    never below 1.2 × the demand of the zones nearest to the site, so that serving every zone
+    from its nearest DC (which keeps every promise) is feasible at any network size."""
     n = len(markets)
     share = rng.uniform(0.13, 0.20, size=n)
     noise = rng.uniform(-0.05, 0.05, size=n)
@@ -525,6 +541,7 @@ def _facilities(rng: np.random.Generator, markets, existing: int, total_units: f
     best = capacity.sum() + capacity[:existing].sum() * 0.8  # with every option bought
     if best < 1.25 * total_units:  # small networks: every customer must fit
         capacity *= 1.25 * total_units / best
+    capacity = np.maximum(capacity, 1.2 * catchment)
     median = float(np.median(capacity))
     fac_rows, opt_rows = [], []
     for j, (city, st, lat, lon) in enumerate(markets):
