@@ -38,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from netdesign.data import ModelData
-from netdesign.io import RawModel, read_model
+from netdesign.io import RawModel
 from netdesign.schema import TABLES
 from netdesign.validate import validate
 
@@ -315,6 +315,3 @@ def input_hash(raw: RawModel, mode: str, design_key: str = "") -> str:
     digest.update(design_key.encode())
     return digest.hexdigest()[:16]
 
-
-def load_base(model: str | Path) -> RawModel:
-    return read_model(model)

@@ -7,7 +7,6 @@ index, CO2 price, carrying rate, finite capacities) is re-solved warm instead of
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -214,8 +213,3 @@ def fixed_network_model(base: ModelData, data: ModelData, **solve_options) -> Ne
     model.fix_design(Design.of(baseline))
     return model
 
-
-def costs_add_up(results: Results, rel: float = 1e-6) -> bool:
-    """The cost lines sum to the objective within ``rel`` (relative)."""
-    total = float(results.costs.sum())
-    return math.isclose(total, results.objective, rel_tol=rel, abs_tol=1e-6)

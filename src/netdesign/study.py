@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -344,7 +343,3 @@ def _lines(section: str, series: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"section": section, "line": series.index.astype(str),
                          "value": values.to_numpy()})
 
-
-def timed(func: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    return func(), time.perf_counter() - start
