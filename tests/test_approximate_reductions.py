@@ -1,10 +1,10 @@
-"""The approximate k-nearest-DC reduction: off by default, never lowers the optimum, exact at k=all."""
+"""Approximate k-nearest-DC reduction: off by default, never lowers the optimum, exact at k=all."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import tiny_spec_data
 
+from conftest import tiny_spec_data
 from netdesign import load_model, solve
 
 
