@@ -164,7 +164,6 @@ def test_maps_show_the_open_dcs_of_every_run(study, page):
 def test_summary_costs_kpis_finance_content(study, page):
     folder, _ = study
     data = load_study(folder)
-    assert data.locations is None  # no model given and none to be found: the map says why
     base_cost = data.objective("baseline")
     summary = page[page.index('<section id="summary">'):page.index('<section id="maps">')]
     assert "Baseline total landed cost" in summary
