@@ -114,6 +114,28 @@ def throughput_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     )
 
 
+def capacity_cover(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """Σ_j K_j · (y_j + Σ_k (φ_k − 1) o_jk) + Σ_pc u_pc ≥ Σ_pc d_pc   (all K_j finite).
+
+    The aggregate capacity cover: open capacity must cover total demand. A valid inequality
+    (implied by demand satisfaction and throughput capacity, so the optimum is unchanged) that
+    gives the solver a knapsack row over the open decisions to derive cover cuts from; the standard
+    strengthening of capacitated facility location (e.g. Cornuéjols, Sridharan & Thizy 1991,
+    "A comparison of heuristics and relaxations for the capacitated plant location problem",
+    EJOR 50).
+    """
+    fac = ix.facilities
+    cap = fac["throughput_capacity"].astype(float).to_numpy()
+    if not len(cap) or not np.isfinite(cap).all():
+        return
+    raised = sum((float(o.capacity_factor) - 1.0) * m.throughput_cap[int(o.fac)] * m.option[i]
+                 for i, o in enumerate(ix.options.itertuples()))
+    opened = sum(m.throughput_cap[f] * m.open[f] for f in range(len(cap)))
+    unmet = sum(m.unmet[d] for d in range(len(ix.demand)))
+    total = sum(m.demand[d] for d in range(len(ix.demand)))
+    m.capacity_cover = pyo.Constraint(expr=opened + raised + unmet >= total)
+
+
 def storage_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     """Σ_p (cycle_pj + SS_pj) ≤ S_j · (y_j + Σ_k (φ_k − 1) o_jk)   ∀ DCs with finite storage S_j.
 
