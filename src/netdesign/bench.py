@@ -1,6 +1,6 @@
 """Benchmarks: solve public instances with the normal engine and compare with published optima.
 
-Two sets (see ``/work/shared/benchmarks/README.md`` for the files):
+Two sets (see ``shared/benchmarks/README.md`` beside the checkout for the files):
 
 * ``orlib`` — OR-Library cap41…cap134 and capa/capb/capc (each of the last three at its four
   capacities, named ``capa-8000`` …), split allocation (``sourcing: multi``); optima from
@@ -27,7 +27,17 @@ import pandas as pd
 from netdesign.importers import import_orlib, import_sscflp
 
 KINDS = ("orlib", "sscflp")
-DEFAULT_ROOT = Path(os.environ.get("NETDESIGN_BENCHMARKS", "/work/shared/benchmarks"))
+
+
+def _default_root() -> Path:
+    """NETDESIGN_BENCHMARKS, else ``shared/benchmarks`` beside the repository checkout."""
+    if "NETDESIGN_BENCHMARKS" in os.environ:
+        return Path(os.environ["NETDESIGN_BENCHMARKS"])
+    beside = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+    return beside if beside.exists() else Path("/work/shared/benchmarks")
+
+
+DEFAULT_ROOT = _default_root()
 SUBFOLDER = {"orlib": "orlib_cap", "sscflp": "sscflp_holmberg"}
 OPTIMA_FILE = {"orlib": "capopt.txt", "sscflp": "os"}
 MATCH_RTOL = 1e-6
