@@ -22,7 +22,7 @@ from netdesign.optimization.highs import HighsSession, Progress
 from netdesign.optimization.model import build_model
 from netdesign.results import Design, Results
 
-#: share of the time limit spent on the relaxed-pooling MIP start, and the gap it stops at
+#: share of the time limit spent on the MIP start heuristic, and the gap it stops at
 START_SHARE = 0.5
 START_GAP = 0.02
 #: settings a re-solve can take through mutable parameters
@@ -58,8 +58,8 @@ class NetworkModel:
         options = dict(mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
                        threads=threads or solver.threads, seed=solver.seed, progress=progress)
         begin = time.perf_counter()
-        if self.session.last_values is None and len(self.index.segments):
-            self._pooling_start(time_limit * START_SHARE, options)
+        if self.session.last_values is None and self.session.size["integer_columns"]:
+            self._warm_start(time_limit * START_SHARE, options)
         remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
         outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
         outcome = replace(outcome, seconds=time.perf_counter() - begin)
@@ -70,23 +70,51 @@ class NetworkModel:
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         return extract(self.model, self.index, outcome, self.build_seconds, self.size)
 
-    def _pooling_start(self, time_limit: float, options: dict) -> None:
-        """MIP start for pooled safety stock: solve with the segment binaries relaxed (only DC,
-        option and stock binaries left), then complete that solution exactly — fill each pair's
-        segments in order up to its pooled variance, set the binaries and the PWL safety stock."""
-        m = self.model
-        for var in m.seg_full.values():
+    def _warm_start(self, budget: float, options: dict) -> None:
+        """A MIP start from the LP relaxation's support (a relax-and-restrict heuristic).
+
+        1. Solve the LP relaxation; a DC the LP does not open at all is unlikely in good designs.
+        2. Solve the MIP restricted to the DCs the LP opens, with the safety-stock segment
+           binaries relaxed (so only DC, option, stock and assignment binaries are left), to a 2 %
+           gap. 3. Complete that solution exactly: fill each stocking pair's PWL segments in order
+           up to its pooled variance and set their binaries and the safety stock. The full model
+           then starts from it (HiGHS checks the start and only improves on it).
+        """
+        m, begin = self.model, time.perf_counter()
+        binaries = [v for v in m.component_data_objects(pyo.Var) if v.is_binary()]
+        saved = {id(v): (v.lb, v.ub) for v in m.open.values()}
+        quiet = {**options, "progress": None}
+        for var in binaries:
             var.domain = pyo.UnitInterval
         self.session.update()
-        relaxed = self.session.solve(time_limit=time_limit, **{
-            **options, "progress": None, "mip_gap": max(options["mip_gap"], START_GAP)})
+        relaxed = self.session.solve(time_limit=budget / 2, **quiet)
+        for var in binaries:
+            if var.parent_component() is not m.seg_full:
+                var.domain = pyo.Binary
+        if relaxed.values is not None:
+            for var in m.open.values():
+                if not var.fixed and (var.value or 0.0) < 1e-6:
+                    var.setub(0)
+        self.session.update()
+        self.session.last_values = None
+        left = budget - (time.perf_counter() - begin)
+        restricted = self.session.solve(time_limit=max(left, 1.0), **{
+            **quiet, "mip_gap": max(options["mip_gap"], START_GAP)})
+        for var in m.open.values():
+            var.setlb(saved[id(var)][0])
+            var.setub(saved[id(var)][1])
         for var in m.seg_full.values():
             var.domain = pyo.Binary
         self.session.update()
-        if relaxed.values is None:
+        if restricted.values is None:
             self.session.last_values = None
             return
-        seg = self.index.segments
+        self._complete_segments()
+        self.session.start_from_model_values()
+
+    def _complete_segments(self) -> None:
+        """Set each pair's PWL segments from its pooled variance: fill in order, binaries on."""
+        m, seg = self.model, self.index.segments
         width, slope = seg["width"].to_numpy(), seg["slope"].to_numpy()
         for k in range(len(self.index.pairs)):
             members = self.index.pair_segments[k]
@@ -102,7 +130,6 @@ class NetworkModel:
                 later = pos + 1 < len(members) and fills[pos + 1] > 0
                 m.seg_full[i].set_value(1.0 if later else 0.0, skip_validation=True)
             m.safety[k].set_value(float(np.dot(slope[members], fills)), skip_validation=True)
-        self.session.start_from_model_values()
 
     # -- number-only changes ----------------------------------------------------------------------
 
