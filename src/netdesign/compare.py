@@ -22,8 +22,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from netdesign.finance import COST_LINES
 from netdesign.kpis import KPIS, UNITS
+from netdesign.results import COST_LINES
 from netdesign.store import SOLVED, ResultsStore
 
 RUN_COLUMNS = ("run_id", "scenario", "mode", "status", "gap", "solve_seconds", "objective")

@@ -36,27 +36,7 @@ import numpy_financial as npf
 import pandas as pd
 
 from netdesign.data import ModelData
-from netdesign.results import Results
-
-COST_LINES = (
-    "purchase",
-    "freight_inbound",
-    "freight_transfer",
-    "freight_outbound",
-    "freight_direct",
-    "handling",
-    "facility_fixed",
-    "facility_capex",
-    "option_capex",
-    "option_opex",
-    "closing",
-    "carrying_cycle",
-    "carrying_safety",
-    "carrying_pipeline",
-    "co2",
-    "unmet_penalty",
-)
-"""Every cost line the engine reports in ``Results.costs`` (they sum to the objective)."""
+from netdesign.results import COST_LINES, Results
 
 PNL_LINES: dict[str, tuple[str, ...]] = {
     "cogs": ("purchase",),

@@ -27,6 +27,26 @@ import pandas as pd
 
 STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
 
+#: every cost line of ``Results.costs`` [currency/year]; they sum to the objective
+COST_LINES = (
+    "purchase",
+    "freight_inbound",
+    "freight_transfer",
+    "freight_outbound",
+    "freight_direct",
+    "handling",
+    "facility_fixed",
+    "facility_capex",
+    "option_capex",
+    "option_opex",
+    "closing",
+    "carrying_cycle",
+    "carrying_safety",
+    "carrying_pipeline",
+    "co2",
+    "unmet_penalty",
+)
+
 
 @dataclass(frozen=True)
 class Design:

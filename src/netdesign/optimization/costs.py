@@ -13,25 +13,7 @@ import pyomo.environ as pyo
 from netdesign.finance import crf
 from netdesign.optimization.components import linear
 from netdesign.optimization.index import ModelIndex
-
-COST_LINES = (
-    "purchase",
-    "freight_inbound",
-    "freight_transfer",
-    "freight_outbound",
-    "freight_direct",
-    "handling",
-    "facility_fixed",
-    "facility_capex",
-    "option_capex",
-    "option_opex",
-    "closing",
-    "carrying_cycle",
-    "carrying_safety",
-    "carrying_pipeline",
-    "co2",
-    "unmet_penalty",
-)
+from netdesign.results import COST_LINES
 
 
 def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

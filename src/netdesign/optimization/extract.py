@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from netdesign.optimization.costs import COST_LINES
 from netdesign.optimization.highs import SolveOutcome
 from netdesign.optimization.index import ModelIndex, variance_weight
 from netdesign.optimization.safety_stock import safety_stock
-from netdesign.results import Results
+from netdesign.results import COST_LINES, Results
 
 EPS = 1e-6
 
