@@ -1,0 +1,331 @@
+"""One measurement in a fresh process: ``python benchmarks/worker.py TASK '{json args}'``.
+
+Prints ``RESULT {json}`` (see :mod:`common`); the peak resident set it reports (``peak_mb``) is
+this process's, so each side of a comparison is measured alone. ``base_mb`` is the resident set
+right after the imports, before any work.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Timer, emit, peak_mb, reset_peak, rss_mb
+
+TASKS = {}
+
+
+def task(fn):
+    TASKS[fn.__name__] = fn
+    return fn
+
+
+# -- OR-Library capa/b/c -------------------------------------------------------------------------
+
+
+@task
+def orlib_engine(name: str, time_limit: float = 600, threads: int = 1,
+                 folder: str | None = None) -> dict:
+    """import → load_model → NetworkModel → solve, as netdesign.bench.run_benchmarks does."""
+    from netdesign.bench import default_folder, import_instance
+    from netdesign.solve import NetworkModel
+    from netdesign.validate import load_model
+
+    t = Timer()
+    folder = folder or str(default_folder("orlib"))
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+        with t("import"):
+            path = import_instance("orlib", folder, name, Path(tmp) / name)
+        with t("load"):
+            data = load_model(path)
+    with t("build"):
+        nm = NetworkModel(data)
+    with t("solve"):
+        res = nm.solve(time_limit=time_limit, mip_gap=0.0, threads=threads,
+                       log_path=_log_path(f"cap-{name}-engine"))
+    return {"objective": res.objective, "bound": res.bound, "gap": res.gap, "status": res.status,
+            "solve_seconds": t.seconds["solve"], "build_seconds": t.seconds["build"],
+            "prep_seconds": t.seconds["import"] + t.seconds["load"],
+            "total_seconds": sum(t.seconds.values()), **nm.size,
+            "nodes": _nodes(res.solver_log)}
+
+
+@task
+def orlib_plain(name: str, levers: str = "plain", time_limit: float = 600, threads: int = 1,
+                folder: str | None = None) -> dict:
+    from cflp import Levers, solve_plain, with_capacity
+
+    from netdesign.bench import default_folder, instance_source
+    from netdesign.importers import read_orlib
+
+    folder = folder or str(default_folder("orlib"))
+    path, capacity = instance_source("orlib", folder, name)
+    inst = with_capacity(read_orlib(path), capacity)
+    return solve_plain(inst, Levers.parse(levers), time_limit=time_limit, threads=threads,
+                       log_path=_log_path(f"cap-{name}-{levers}"))
+
+
+def _log_path(stem: str) -> Path:
+    from common import WORK
+
+    folder = WORK / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (stem.replace("/", "_").replace("=", "_") + ".log")
+
+
+def _nodes(log: str) -> int | None:
+    for line in log.splitlines():
+        if line.strip().startswith("Nodes") and line.split()[-1].isdigit():
+            return int(line.split()[-1])
+    return None
+
+
+# -- generation: Pyomo route vs direct highspy build ----------------------------------------------
+
+
+@task
+def gen_pyomo(folder: str, sign: bool = True, max_gb: float | None = None) -> dict:
+    """load_model, then NetworkModel(data) with its phases timed: network (build_network),
+    index (build_index), pyomo (the model components), compile (LinearStandardFormCompiler),
+    pass (highspy passModel). ``max_gb`` caps the address space (a MemoryError, not the OOM
+    killer, when the machine has too little memory for it)."""
+    _cap_memory(max_gb)
+    import netdesign.optimization.highs as highs_mod
+    import netdesign.optimization.model as model_mod
+    from netdesign.solve import NetworkModel
+    from netdesign.validate import load_model
+
+    t = Timer()
+    with t("load"):
+        data = load_model(folder)
+    load_peak = peak_mb()
+    import gc
+
+    gc.collect()
+    base = rss_mb()
+    reset = reset_peak()
+    wrap = [(model_mod, "build_network", "network"), (model_mod, "build_index", "index")]
+    for mod, attr, phase in wrap:
+        original = getattr(mod, attr)
+        setattr(mod, attr, _timed(original, t, phase))
+    compiled_of = highs_mod.Compiled.of
+    highs_mod.Compiled.of = classmethod(_timed(compiled_of.__func__, t, "compile"))
+    highs_mod.HighsSession._pass = _timed(highs_mod.HighsSession._pass, t, "pass")
+    with t("total"):
+        nm = NetworkModel(data)
+    phases = dict(t.seconds)
+    phases["pyomo"] = nm.generate_seconds - phases["network"] - phases["index"]
+    out = {"phases": phases, "build_seconds": phases["total"],
+           "model_seconds": phases["total"] - phases["network"] - phases["index"],
+           "peak_mb": peak_mb(), "after_load_mb": base, "load_peak_mb": load_peak,
+           "peak_reset": reset, **nm.size}
+    if sign:
+        import direct
+
+        t0 = time.perf_counter()
+        out["signature"] = direct.signature(direct.canonical_pyomo(nm.session.compiled))
+        out["signature_seconds"] = time.perf_counter() - t0
+    return out
+
+
+@task
+def gen_direct(folder: str, sign: bool = True) -> dict:
+    """load_model, build_network, build_index, then direct.build_direct + passModel."""
+    import direct
+
+    from netdesign.network import build_network
+    from netdesign.optimization.index import build_index
+    from netdesign.validate import load_model
+
+    t = Timer()
+    with t("load"):
+        data = load_model(folder)
+    load_peak = peak_mb()
+    import gc
+
+    gc.collect()
+    base = rss_mb()
+    reset = reset_peak()
+    with t("total"):
+        with t("network"):
+            network = build_network(data)
+        with t("index"):
+            ix = build_index(network, data)
+        with t("assemble"):
+            dm = direct.build_direct(ix)
+        with t("pass"):
+            h = direct.to_highs(dm)
+    phases = dict(t.seconds)
+    out = {"phases": phases, "build_seconds": phases["total"],
+           "model_seconds": phases["assemble"] + phases["pass"], "peak_mb": peak_mb(),
+           "after_load_mb": base, "load_peak_mb": load_peak, "peak_reset": reset, **dm.size,
+           "highs_columns": h.getNumCol()}
+    if sign:
+        t0 = time.perf_counter()
+        out["signature"] = direct.signature(direct.canonical_direct(dm))
+        out["signature_seconds"] = time.perf_counter() - t0
+    return out
+
+
+@task
+def make_cflp(facilities: int, customers: int, out: str, seed: int = 0) -> dict:
+    """Write an OR-Library-like generated CFLP as a model folder (once)."""
+    from cflp import generate_instance
+
+    from netdesign.importers import write_instance
+
+    if (Path(out) / "model.yaml").exists():
+        return {"folder": out, "cached": True}
+    t0 = time.perf_counter()
+    write_instance(generate_instance(facilities, customers, seed), out, overwrite=True)
+    return {"folder": out, "cached": False, "seconds": time.perf_counter() - t0}
+
+
+def _cap_memory(max_gb: float | None) -> None:
+    if max_gb:
+        import resource
+
+        limit = int(max_gb * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _timed(fn, timer: Timer, phase: str):
+    def wrapper(*args, **kwargs):
+        with timer(phase):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+# -- generated networks: build and solve; scenario re-solve --------------------------------------
+
+
+@task
+def make_network(out: str, customers: int, dcs: int, products: int, seed: int = 2026) -> dict:
+    """models/generate.py's generate(...) into ``out`` (once)."""
+    if (Path(out) / "model.yaml").exists():
+        return {"folder": out, "cached": True}
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    from generate import generate
+
+    t0 = time.perf_counter()
+    generate(customers=customers, dcs=dcs, products=products, seed=seed, out=out,
+             name=Path(out).name)
+    return {"folder": out, "cached": False, "seconds": time.perf_counter() - t0}
+
+
+@task
+def network_solve(folder: str, time_limit: float = 600, mip_gap: float = 0.01,
+                  threads: int | None = None, max_gb: float | None = None,
+                  solve: bool = True) -> dict:
+    """load → NetworkModel (phases) → solve to ``mip_gap``; progress of the gap over time."""
+    _cap_memory(max_gb)
+    import netdesign.optimization.highs as highs_mod
+    import netdesign.optimization.model as model_mod
+    from netdesign.solve import NetworkModel
+    from netdesign.validate import load_model
+
+    t = Timer()
+    out: dict = {"threads": threads}
+    try:
+        with t("load"):
+            data = load_model(folder)
+        out["threads"] = threads or data.settings.solver.threads
+        for mod, attr, phase in [(model_mod, "build_network", "network"),
+                                 (model_mod, "build_index", "index")]:
+            setattr(mod, attr, _timed(getattr(mod, attr), t, phase))
+        compiled_of = highs_mod.Compiled.of
+        highs_mod.Compiled.of = classmethod(_timed(compiled_of.__func__, t, "compile"))
+        highs_mod.HighsSession._pass = _timed(highs_mod.HighsSession._pass, t, "pass")
+        with t("build"):
+            nm = NetworkModel(data)
+        out.update(nm.size)
+        out["segments"] = len(nm.index.segments)
+        out["build_peak_mb"] = peak_mb()
+        phases = dict(t.seconds)
+        phases["pyomo"] = nm.generate_seconds - phases["network"] - phases["index"]
+        out["phases"] = phases
+        out["build_seconds"] = phases["build"]
+        if solve:
+            trace: list[dict] = []
+            with t("solve"):
+                res = nm.solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                               progress=trace.append)
+            first = next((p["elapsed"] for p in trace if p["gap"] <= mip_gap + 1e-12), None)
+            out.update(status=res.status, objective=res.objective, bound=res.bound, gap=res.gap,
+                       solve_seconds=t.seconds["solve"], first_within_gap=first,
+                       trace=[{k: p[k] for k in ("phase", "elapsed", "incumbent", "bound",
+                                                 "gap")} for p in trace][-40:])
+    except MemoryError:
+        out["error"] = f"MemoryError: above the {max_gb} GB address-space cap"
+        out["phases"] = dict(t.seconds)
+    return out
+
+
+@task
+def resolve(folder: str, fuel_index: float = 1.2, time_limit: float | None = None,
+            mip_gap: float | None = None, threads: int | None = None) -> dict:
+    """Baseline solve, then fuel_index → new value: persistent update + warm solve, against a
+    new NetworkModel built and solved from scratch."""
+    from netdesign.solve import NetworkModel
+    from netdesign.validate import load_model
+
+    data = load_model(folder)
+    new = data.evolve(settings=data.settings.model_copy(update={"fuel_index": fuel_index}))
+    opts = {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads}
+    t = Timer()
+    with t("base_build"):
+        nm = NetworkModel(data)
+    with t("base_solve"):
+        base = nm.solve(**opts)
+    with t("warm_update"):
+        changes = nm.update(new)
+    with t("warm_solve"):
+        warm = nm.solve(**opts)
+    with t("cold_build"):
+        cold_model = NetworkModel(new)
+    with t("cold_solve"):
+        cold = cold_model.solve(**opts)
+    sec = t.seconds
+    return {
+        "phases": sec, **nm.size, "changes": changes,
+        "mip_gap": mip_gap if mip_gap is not None else data.settings.solver.mip_gap,
+        "time_limit": time_limit if time_limit is not None else data.settings.solver.time_limit,
+        "threads": threads or data.settings.solver.threads,
+        "base": _res(base), "warm": _res(warm), "cold": _res(cold),
+        "warm_seconds": sec["warm_update"] + sec["warm_solve"],
+        "cold_seconds": sec["cold_build"] + sec["cold_solve"],
+    }
+
+
+def _res(r) -> dict:
+    return {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
+            "solve_seconds": r.solve_seconds}
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    name, args = sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+    base = rss_mb()
+    start = time.perf_counter()
+    result = TASKS[name](**args)
+    result.setdefault("peak_mb", peak_mb())
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    import netdesign
+
+    result.update(base_mb=base, worker_seconds=time.perf_counter() - start,
+                  cpu_seconds=use.ru_utime + use.ru_stime, netdesign_path=netdesign.__file__)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()
