@@ -303,6 +303,9 @@ def study(
                   f"{out / 'results.duckdb'}")
     for path in paths:
         console.print(f"  {path}")
+    report_html = [p for p in paths if p.suffix == ".html"]
+    if report_html:
+        console.print(f"report: {report_html[0]}")
 
 
 @app.command()
