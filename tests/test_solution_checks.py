@@ -381,6 +381,40 @@ def test_update_to_a_new_fuel_index_equals_a_fresh_solve(mini):
     check_solution(dearer, warm)
 
 
+def test_a_re_solve_keeps_the_previous_solution_only_when_the_lp_bound_proves_it(mini):
+    """With a loose gap the fuel re-solve keeps the baseline design (priced at the new fuel
+    index, certified by the warm LP bound); with gap 0 and a fractional LP it searches."""
+    model = NetworkModel(mini)
+    base = model.solve(mip_gap=0)
+    dearer = with_settings(mini, fuel_index=1.2)
+    model.update(dearer)
+    kept = model.solve(mip_gap=0.5)
+    assert "no MIP search is run" in kept.solver_log
+    assert kept.status == "optimal" and kept.bound <= kept.objective
+    assert kept.gap <= 0.5 and set(kept.open_facilities) == set(base.open_facilities)
+    assert kept.objective > base.objective
+    check_solution(dearer, kept)
+    relaxed_gap = (kept.objective - kept.bound) / kept.objective
+    assert relaxed_gap > 1e-6, "the mini model's LP relaxation is integral: the test needs a gap"
+    searched = model.solve(mip_gap=0)
+    assert "no MIP search is run" not in searched.solver_log
+    assert searched.objective == pytest.approx(solve(dearer, mip_gap=0).objective, rel=1e-6)
+
+
+def test_a_re_solve_does_not_keep_a_solution_the_new_numbers_make_infeasible(mini):
+    model = NetworkModel(mini)
+    base = model.solve(mip_gap=0)
+    dallas = base.facilities.set_index("facility").loc["DC_DAL"]
+    assert dallas["open"] and dallas["throughput"] > 120_000
+    smaller = mini.evolve(facilities=mini.facilities.assign(
+        throughput_capacity=mini.facilities["throughput_capacity"].where(
+            mini.facilities["facility"] != "DC_DAL", 100_000.0)))
+    model.update(smaller)
+    again = model.solve(mip_gap=0.5)
+    assert "no MIP search is run" not in again.solver_log
+    check_solution(smaller, again)
+
+
 def test_fixed_network_freight_change_is_the_fuel_share_of_baseline_freight(mini):
     """Keep the design at fuel index 1.0, re-flow at 1.2: with the same flows, freight on each leg
     and mode rises by Σ fuel_share × 0.2 × baseline freight (fuel share from modes.csv)."""

@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from netdesign.data import ModelData
 from netdesign.network import MAX_CARRYING_RATE
 from netdesign.optimization.extract import extract
-from netdesign.optimization.highs import HighsSession, Progress
+from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome
 from netdesign.optimization.model import build_model
 from netdesign.results import Design, Results
 
@@ -58,7 +58,13 @@ class NetworkModel:
         options = dict(mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
                        threads=threads or solver.threads, seed=solver.seed, progress=progress)
         begin = time.perf_counter()
-        if self.session.last_values is None and self.session.size["integer_columns"]:
+        integer = self.session.size["integer_columns"] > 0
+        if integer and self.session.last_values is not None:
+            kept = self._certify_previous(time_limit * START_SHARE, options)
+            if kept is not None:
+                return extract(self.model, self.index, replace(
+                    kept, seconds=time.perf_counter() - begin), self.build_seconds, self.size)
+        elif integer:
             self._warm_start(time_limit * START_SHARE, options)
         remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
         outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
@@ -70,6 +76,37 @@ class NetworkModel:
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         return extract(self.model, self.index, outcome, self.build_seconds, self.size)
 
+    def _certify_previous(self, budget: float, options: dict) -> SolveOutcome | None:
+        """Re-solve shortcut: keep the previous solution when it is proven within the MIP gap.
+
+        After a number-only change the previous solution, priced at the new numbers, is compared
+        with the LP relaxation's bound, re-solved warm from its last basis. When
+        (priced − bound) / priced ≤ mip_gap, the previous solution is an answer with the same
+        guarantee HiGHS's own gap test gives, and no branch and bound is run. Otherwise (or when
+        the new numbers make it infeasible) the MIP is solved, starting from it.
+        """
+        session, mip_gap = self.session, options["mip_gap"]
+        values = session.last_values
+        priced = session.price(values)
+        if priced is None:
+            return None
+        relaxed = session.solve_relaxation(budget, options["threads"])
+        if relaxed.objective is None:
+            return None
+        bound = min(relaxed.objective, priced)
+        gap = (priced - bound) / max(abs(priced), 1e-9)
+        if gap > mip_gap:
+            return None
+        session.load(values)
+        if options["progress"] is not None:
+            options["progress"]({"phase": "kept", "elapsed": relaxed.seconds, "incumbent": priced,
+                                 "bound": bound, "gap": gap})
+        log = (f"netdesign re-solve: the previous solution priced at the new numbers costs "
+               f"{priced:.10g}; the LP relaxation bound (warm simplex, {relaxed.seconds:.2f} s) is "
+               f"{bound:.10g}; gap {gap:.4%} <= mip_gap {mip_gap:.4%}, so it is kept and no MIP "
+               f"search is run.\n")
+        return SolveOutcome("optimal", priced, bound, gap, relaxed.seconds, log, values)
+
     def _warm_start(self, budget: float, options: dict) -> None:
         """A MIP start from the LP relaxation's support (a relax-and-restrict heuristic).
 
@@ -79,38 +116,23 @@ class NetworkModel:
            gap. 3. Complete that solution exactly: fill each stocking pair's PWL segments in order
            up to its pooled variance and set their binaries and the safety stock. The full model
            then starts from it (HiGHS checks the start and only improves on it).
+        The restriction is made in HiGHS only (column bounds and integrality), not in Pyomo.
         """
-        m, begin = self.model, time.perf_counter()
-        binaries = [v for v in m.component_data_objects(pyo.Var) if v.is_binary()]
-        saved = {id(v): (v.lb, v.ub) for v in m.open.values()}
-        quiet = {**options, "progress": None}
-        for var in binaries:
-            var.domain = pyo.UnitInterval
-        self.session.update()
-        relaxed = self.session.solve(time_limit=budget / 2, **quiet)
-        for var in binaries:
-            if var.parent_component() is not m.seg_full:
-                var.domain = pyo.Binary
-        if relaxed.values is not None:
-            for var in m.open.values():
-                if not var.fixed and (var.value or 0.0) < 1e-6:
-                    var.setub(0)
-        self.session.update()
-        self.session.last_values = None
+        m, session, begin = self.model, self.session, time.perf_counter()
+        relaxed = session.solve_relaxation(budget / 2, options["threads"])
+        dcs = session.column_positions(m.open.values())
+        unused = dcs[relaxed.values[dcs] < 1e-6] if relaxed.values is not None else dcs[:0]
+        segments = session.column_positions(m.seg_full.values())
+        session.restrict(unused, upper=0.0, relax=segments)
         left = budget - (time.perf_counter() - begin)
-        restricted = self.session.solve(time_limit=max(left, 1.0), **{
-            **quiet, "mip_gap": max(options["mip_gap"], START_GAP)})
-        for var in m.open.values():
-            var.setlb(saved[id(var)][0])
-            var.setub(saved[id(var)][1])
-        for var in m.seg_full.values():
-            var.domain = pyo.Binary
-        self.session.update()
+        restricted = session.solve(time_limit=max(left, 1.0), **{
+            **options, "progress": None, "mip_gap": max(options["mip_gap"], START_GAP)})
+        session.unrestrict(unused, relax=segments)
         if restricted.values is None:
-            self.session.last_values = None
+            session.last_values = None
             return
         self._complete_segments()
-        self.session.start_from_model_values()
+        session.start_from_model_values()
 
     def _complete_segments(self) -> None:
         """Set each pair's PWL segments from its pooled variance: fill in order, binaries on."""

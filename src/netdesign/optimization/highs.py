@@ -113,6 +113,7 @@ class HighsSession:
         self.translate_seconds = time.perf_counter() - start
         self.last_values: np.ndarray | None = None
         self.changes: dict[str, int] = {}
+        self._relaxation: highspy.Highs | None = None
 
     @property
     def size(self) -> dict[str, int]:
@@ -140,37 +141,86 @@ class HighsSession:
         old = self.compiled
         if not new.same_structure(old):
             self._pass(new)
-            self.compiled, self.last_values = new, None
+            self.compiled, self.last_values, self._relaxation = new, None, None
             self.changes = {"rebuilt": 1}
             return self.changes
-        h = self.highs
-        cost = np.flatnonzero(new.cost != old.cost)
-        if len(cost):
-            h.changeColsCost(len(cost), cost.astype(np.int32), new.cost[cost])
-        if new.offset != old.offset:
-            h.changeObjectiveOffset(new.offset)
-        rows = np.flatnonzero((new.row_lower != old.row_lower) | (new.row_upper != old.row_upper))
-        if len(rows):
-            h.changeRowsBounds(len(rows), rows.astype(np.int32), new.row_lower[rows],
-                               new.row_upper[rows])
-        cols = np.flatnonzero((new.col_lower != old.col_lower) | (new.col_upper != old.col_upper))
-        if len(cols):
-            h.changeColsBounds(len(cols), cols.astype(np.int32), new.col_lower[cols],
-                               new.col_upper[cols])
-        kinds = np.flatnonzero(new.integer != old.integer)
-        if len(kinds):
-            h.changeColsIntegrality(len(kinds), kinds.astype(np.int32), np.where(
-                new.integer[kinds], highspy.HighsVarType.kInteger,
-                highspy.HighsVarType.kContinuous).astype(np.uint8))
-        coef = np.flatnonzero(new.matrix.data != old.matrix.data)
-        if len(coef):
-            col_of = np.repeat(np.arange(len(new.columns)), np.diff(new.matrix.indptr))
-            for k in coef:
-                h.changeCoeff(int(new.matrix.indices[k]), int(col_of[k]), float(new.matrix.data[k]))
+        self.changes = _push_changes(self.highs, old, new)
+        if self._relaxation is not None:
+            _push_changes(self._relaxation, old, new)
         self.compiled = new
-        self.changes = {"costs": len(cost), "row_bounds": len(rows), "col_bounds": len(cols),
-                        "coefficients": len(coef), "integrality": len(kinds)}
         return self.changes
+
+    def column_positions(self, variables) -> np.ndarray:
+        """Positions of ``variables`` among the HiGHS columns (fixed ones are not columns)."""
+        where = {id(v): i for i, v in enumerate(self.compiled.columns)}
+        return np.array([where[id(v)] for v in variables if id(v) in where], dtype=np.int32)
+
+    def solve_relaxation(self, time_limit: float, threads: int = 1) -> SolveOutcome:
+        """Solve the LP relaxation on a continuous copy of the model kept beside the MIP.
+
+        The copy takes every later :meth:`update`, so after a number-only change its last optimal
+        basis warm-starts the simplex (a cost change leaves it primal feasible). Pyomo values
+        are not touched.
+        """
+        if self._relaxation is None:
+            self._relaxation = highspy.Highs()
+            self._relaxation.setOptionValue("output_flag", False)
+            self._relaxation.passModel(self.highs.getLp())
+            self._relaxation.setOptionValue("solve_relaxation", True)
+        h = self._relaxation
+        _use_threads(threads)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("threads", int(threads))
+        begin = time.perf_counter()
+        h.run()
+        seconds = time.perf_counter() - begin
+        status = _STATUS.get(h.getModelStatus(), "error")
+        if status != "optimal":
+            return SolveOutcome(status, None, None, None, seconds, "", None)
+        value = float(h.getInfo().objective_function_value)
+        return SolveOutcome(status, value, value, 0.0, seconds, "",
+                            np.asarray(h.getSolution().col_value, dtype=float))
+
+    def price(self, values: np.ndarray, tolerance: float = 1e-6) -> float | None:
+        """Objective of ``values`` under the current data, or None when they are not feasible
+        (bounds, rows or integrality, to ``tolerance`` scaled by the row's size)."""
+        c = self.compiled
+        if len(values) != len(c.columns):
+            return None
+        activity = c.matrix @ values
+        scale = 1.0 + np.abs(activity)
+        ok = (
+            np.all(values >= c.col_lower - tolerance) and np.all(values <= c.col_upper + tolerance)
+            and np.all(activity >= c.row_lower - tolerance * scale)
+            and np.all(activity <= c.row_upper + tolerance * scale)
+            and np.all(np.abs(values[c.integer] - np.round(values[c.integer])) <= tolerance)
+        )
+        return float(c.cost @ values + c.offset) if ok else None
+
+    def restrict(self, columns: np.ndarray, upper: float | None = None,
+                 relax: np.ndarray | None = None) -> None:
+        """Temporarily, in HiGHS only: cap ``columns`` at ``upper`` and make ``relax``
+        continuous. :meth:`unrestrict` returns to the compiled model."""
+        h = self.highs
+        if upper is not None and len(columns):
+            h.changeColsBounds(len(columns), columns, self.compiled.col_lower[columns],
+                               np.minimum(self.compiled.col_upper[columns], upper))
+        if relax is not None and len(relax):
+            h.changeColsIntegrality(len(relax), relax, np.full(
+                len(relax), highspy.HighsVarType.kContinuous, dtype=np.uint8))
+
+    def unrestrict(self, columns: np.ndarray, relax: np.ndarray | None = None) -> None:
+        c, h = self.compiled, self.highs
+        if len(columns):
+            h.changeColsBounds(len(columns), columns, c.col_lower[columns], c.col_upper[columns])
+        if relax is not None and len(relax):
+            h.changeColsIntegrality(len(relax), relax, _integrality(c.integer[relax]))
+
+    def load(self, values: np.ndarray) -> None:
+        """Set the Pyomo variables to ``values`` (one per column) and keep them as the start."""
+        self.last_values = values
+        for var, value in zip(self.compiled.columns, values, strict=True):
+            var.set_value(float(value), skip_validation=True)
 
     def start_from_model_values(self) -> None:
         """Use the values currently held by the Pyomo variables as the next MIP start."""
@@ -219,14 +269,45 @@ class HighsSession:
                 "error" if status != "time_limit" else "time_limit")
             return SolveOutcome(status, None, None, None, seconds, log, None)
         values = np.asarray(h.getSolution().col_value, dtype=float)
-        self.last_values = values
-        for var, value in zip(self.compiled.columns, values, strict=True):
-            var.set_value(float(value), skip_validation=True)
+        self.load(values)
         objective = float(info.objective_function_value)
         is_mip = bool(self.compiled.integer.any())
         bound = float(info.mip_dual_bound) if is_mip else objective
         gap = _gap(objective, bound) if is_mip else 0.0
         return SolveOutcome(status, objective, bound, gap, seconds, log, values)
+
+
+def _push_changes(h: highspy.Highs, old: Compiled, new: Compiled) -> dict[str, int]:
+    """Send ``h`` the differences between two compilations of one structure."""
+    cost = np.flatnonzero(new.cost != old.cost)
+    if len(cost):
+        h.changeColsCost(len(cost), cost.astype(np.int32), new.cost[cost])
+    if new.offset != old.offset:
+        h.changeObjectiveOffset(new.offset)
+    rows = np.flatnonzero((new.row_lower != old.row_lower) | (new.row_upper != old.row_upper))
+    if len(rows):
+        h.changeRowsBounds(len(rows), rows.astype(np.int32), new.row_lower[rows],
+                           new.row_upper[rows])
+    cols = np.flatnonzero((new.col_lower != old.col_lower) | (new.col_upper != old.col_upper))
+    if len(cols):
+        h.changeColsBounds(len(cols), cols.astype(np.int32), new.col_lower[cols],
+                           new.col_upper[cols])
+    kinds = np.flatnonzero(new.integer != old.integer)
+    if len(kinds):
+        h.changeColsIntegrality(len(kinds), kinds.astype(np.int32),
+                                _integrality(new.integer[kinds]))
+    coef = np.flatnonzero(new.matrix.data != old.matrix.data)
+    if len(coef):
+        col_of = np.repeat(np.arange(len(new.columns)), np.diff(new.matrix.indptr))
+        for k in coef:
+            h.changeCoeff(int(new.matrix.indices[k]), int(col_of[k]), float(new.matrix.data[k]))
+    return {"costs": len(cost), "row_bounds": len(rows), "col_bounds": len(cols),
+            "coefficients": len(coef), "integrality": len(kinds)}
+
+
+def _integrality(integer: np.ndarray) -> np.ndarray:
+    return np.where(integer, highspy.HighsVarType.kInteger,
+                    highspy.HighsVarType.kContinuous).astype(np.uint8)
 
 
 _scheduler_threads: list[int] = []
