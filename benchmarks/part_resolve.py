@@ -44,13 +44,13 @@ def run(mode: str, say=print) -> list[dict]:
            "cold_gap": cold["gap"], "cold_status": cold["status"],
            "base_objective": res["base"]["objective"], "objective_rel_diff": rel,
            "changes": res["changes"], "peak_mb": res.get("peak_mb"),
-           "cpu_seconds": res.get("cpu_seconds"), "load_avg": load(), "engine": res.get("engine")}
-    sc = res.get("shortcut") or {}
-    row.update(start_objective_new_costs=sc.get("start_objective"), lp_bound=sc.get("lp_bound"),
-               lp_bound_gap=sc.get("gap"), lp_seconds=sc.get("lp_seconds"))
+           "cpu_seconds": res.get("cpu_seconds"), "load_avg": load(), "engine": res.get("engine"),
+           "warm_kept_previous": warm.get("kept_previous")}
     say(f"  {name}: warm {row['warm_seconds']:.1f} s (update {row['warm_update']:.1f} + solve "
         f"{row['warm_solve']:.1f}) vs cold {row['cold_seconds']:.1f} s (build "
-        f"{row['cold_build']:.1f} + solve {row['cold_solve']:.1f}) = {ratio:.1f}×; objectives "
+        f"{row['cold_build']:.1f} + solve {row['cold_solve']:.1f}) = {ratio:.1f}×; previous "
+        f"solution {'kept (LP bound within the gap)' if row['warm_kept_previous'] else 'improved'}"
+        f"; objectives "
         f"{warm['objective']} / {cold['objective']} (rel diff {rel}); load {row['load_avg']}")
     suffix = "_quick" if mode == "quick" else ""
     write_csv(RESULTS / f"resolve{suffix}.csv", [row])

@@ -285,7 +285,6 @@ def resolve(folder: str, fuel_index: float = 1.2, time_limit: float | None = Non
         base = nm.solve(**opts)
     with t("warm_update"):
         changes = nm.update(new)
-    shortcut = _lp_shortcut(nm, threads or data.settings.solver.threads)
     with t("warm_solve"):
         warm = nm.solve(**opts)
     with t("cold_build"):
@@ -301,43 +300,13 @@ def resolve(folder: str, fuel_index: float = 1.2, time_limit: float | None = Non
         "base": _res(base), "warm": _res(warm), "cold": _res(cold),
         "warm_seconds": sec["warm_update"] + sec["warm_solve"],
         "cold_seconds": sec["cold_build"] + sec["cold_solve"],
-        "shortcut": shortcut,
     }
-
-
-def _lp_shortcut(nm, threads: int) -> dict:
-    """What a re-solve could do before any MIP search: price the previous solution at the new
-    costs and bound it with the LP relaxation of the updated model (on a copy of the HiGHS
-    model, so the measured warm solve is untouched). When (start − LP bound) / start ≤ the MIP
-    gap, the previous design is proven good enough without a branch-and-bound run."""
-    import highspy
-    import numpy as np
-
-    session = nm.session
-    x = session.last_values
-    c = session.compiled
-    start_objective = float(c.cost @ x + c.offset) if x is not None else None
-    t0 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(session.highs.getLp())
-    copy_seconds = time.perf_counter() - t0
-    h.setOptionValue("solve_relaxation", True)
-    h.setOptionValue("threads", int(threads))
-    t0 = time.perf_counter()
-    h.run()
-    lp_seconds = time.perf_counter() - t0
-    bound = float(h.getInfo().objective_function_value)
-    gap = (start_objective - bound) / abs(start_objective) if start_objective else None
-    return {"start_objective": start_objective, "lp_bound": bound, "gap": gap,
-            "lp_seconds": lp_seconds, "copy_seconds": copy_seconds,
-            "lp_status": str(h.getModelStatus()), "columns": int(np.size(x)) if x is not None
-            else None}
 
 
 def _res(r) -> dict:
     return {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
-            "solve_seconds": r.solve_seconds}
+            "solve_seconds": r.solve_seconds,
+            "kept_previous": "no MIP search is run" in (r.solver_log or "")}
 
 
 # -- main ----------------------------------------------------------------------------------------
