@@ -19,13 +19,18 @@ def linear(var, positions: np.ndarray, coefs) -> LinearExpression | float:
     """Σ coef_i · var[position_i] built directly as one LinearExpression (no operator overloading).
 
     ``coefs`` is a number, an array of numbers, or a sequence of Pyomo parameters/expressions.
+    Zero numeric coefficients are left out (a cost line that is zero on most arcs, e.g. CO2 on a
+    model without emission factors, adds no terms for the compiler to walk).
     """
+    if np.isscalar(coefs):
+        if coefs == 0:
+            return 0.0
+        coefs = np.full(len(positions), float(coefs))
+    if isinstance(coefs, np.ndarray):
+        nonzero = coefs != 0
+        positions, coefs = np.asarray(positions)[nonzero], coefs[nonzero].tolist()
     if len(positions) == 0:
         return 0.0
-    if np.isscalar(coefs):
-        coefs = [float(coefs)] * len(positions)
-    elif isinstance(coefs, np.ndarray):
-        coefs = coefs.tolist()
     return LinearExpression(
         [MonomialTermExpression((c, var[int(i)])) for c, i in zip(coefs, positions, strict=True)]
     )

