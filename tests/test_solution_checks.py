@@ -381,15 +381,16 @@ def test_update_to_a_new_fuel_index_equals_a_fresh_solve(mini):
     check_solution(dearer, warm)
 
 
-def test_a_re_solve_keeps_the_previous_solution_only_when_the_lp_bound_proves_it(mini):
+def test_a_re_solve_keeps_the_previous_solution_only_when_the_lp_bound_proves_it(mini, tmp_path):
     """With a loose gap the fuel re-solve keeps the baseline design (priced at the new fuel
     index, certified by the warm LP bound); with gap 0 and a fractional LP it searches."""
     model = NetworkModel(mini)
     base = model.solve(mip_gap=0)
     dearer = with_settings(mini, fuel_index=1.2)
     model.update(dearer)
-    kept = model.solve(mip_gap=0.5)
+    kept = model.solve(mip_gap=0.5, log_path=tmp_path / "kept.log")
     assert "no MIP search is run" in kept.solver_log
+    assert (tmp_path / "kept.log").read_text() == kept.solver_log
     assert kept.status == "optimal" and kept.bound <= kept.objective
     assert kept.gap <= 0.5 and set(kept.open_facilities) == set(base.open_facilities)
     assert kept.objective > base.objective

@@ -60,7 +60,7 @@ class NetworkModel:
         begin = time.perf_counter()
         integer = self.session.size["integer_columns"] > 0
         if integer and self.session.last_values is not None:
-            kept = self._certify_previous(time_limit * START_SHARE, options)
+            kept = self._certify_previous(time_limit * START_SHARE, options, log_path)
             if kept is not None:
                 return extract(self.model, self.index, replace(
                     kept, seconds=time.perf_counter() - begin), self.build_seconds, self.size)
@@ -76,7 +76,8 @@ class NetworkModel:
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         return extract(self.model, self.index, outcome, self.build_seconds, self.size)
 
-    def _certify_previous(self, budget: float, options: dict) -> SolveOutcome | None:
+    def _certify_previous(self, budget: float, options: dict,
+                          log_path: Path | None = None) -> SolveOutcome | None:
         """Re-solve shortcut: keep the previous solution when it is proven within the MIP gap.
 
         After a number-only change the previous solution, priced at the new numbers, is compared
@@ -105,6 +106,8 @@ class NetworkModel:
                f"{priced:.10g}; the LP relaxation bound (warm simplex, {relaxed.seconds:.2f} s) is "
                f"{bound:.10g}; gap {gap:.4%} <= mip_gap {mip_gap:.4%}, so it is kept and no MIP "
                f"search is run.\n")
+        if log_path is not None:
+            Path(log_path).write_text(log)
         return SolveOutcome("optimal", priced, bound, gap, relaxed.seconds, log, values)
 
     def _warm_start(self, budget: float, options: dict) -> None:
