@@ -19,6 +19,7 @@ QUICK_SCALE = [100, 200]
 SCALE_DCS, SCALE_PRODUCTS = 50, 10
 TIME_LIMIT, GAP, MAX_GB = 600.0, 0.01, 8.0
 ADDRESS_CAP_GB = 22.0  # the worker's address-space cap (at most; less when less is available)
+THREADS = 1  # one core each: the cap part runs beside it on the other (HiGHS's B&B is serial)
 NEAREST_K = 8  # the approximate variant of ``large``: each customer served by its 8 nearest DCs
 
 
@@ -35,7 +36,7 @@ def _solve(folder: str, time_limit: float, nearest_dcs: int | None = None) -> di
 
     cap = round(min(ADDRESS_CAP_GB, max(available_mb() - 1500, 1000) / 1024), 1)
     res = run_worker("network_solve", {"folder": folder, "time_limit": time_limit,
-                                       "mip_gap": GAP, "max_gb": cap,
+                                       "mip_gap": GAP, "max_gb": cap, "threads": THREADS,
                                        "nearest_dcs": nearest_dcs},
                      timeout=time_limit * 3 + 7200)
     res["address_cap_gb"] = cap
