@@ -402,6 +402,17 @@ def test_a_re_solve_keeps_the_previous_solution_only_when_the_lp_bound_proves_it
     assert searched.objective == pytest.approx(solve(dearer, mip_gap=0).objective, rel=1e-6)
 
 
+def test_a_first_solve_keeps_its_mip_start_only_within_the_gap(mini, mini_results):
+    """A loose gap: the LP-support MIP start is proven within it by the LP bound and kept; the
+    answer is still a checked solution no better than the optimum."""
+    loose = solve(mini, mip_gap=0.5)
+    assert "the MIP start costs" in loose.solver_log and "no MIP search is run" in loose.solver_log
+    assert loose.bound <= mini_results.objective + 1e-6 <= loose.objective + 2e-6
+    assert (loose.objective - loose.bound) / loose.objective == pytest.approx(loose.gap)
+    check_solution(mini, loose)
+    assert "no MIP search is run" not in mini_results.solver_log
+
+
 def test_a_re_solve_does_not_keep_a_solution_the_new_numbers_make_infeasible(mini):
     model = NetworkModel(mini)
     base = model.solve(mip_gap=0)

@@ -59,13 +59,18 @@ class NetworkModel:
                        threads=threads or solver.threads, seed=solver.seed, progress=progress)
         begin = time.perf_counter()
         integer = self.session.size["integer_columns"] > 0
-        if integer and self.session.last_values is not None:
-            kept = self._certify_previous(time_limit * START_SHARE, options, log_path)
+        relaxed = None
+        if integer and self.session.last_values is None:
+            relaxed = self._warm_start(time_limit * START_SHARE, options)
+            what = "MIP start"
+        elif integer and self.session.price(self.session.last_values) is not None:
+            relaxed = self.session.solve_relaxation(time_limit * START_SHARE, options["threads"])
+            what = "previous solution, priced at the new numbers,"
+        if relaxed is not None and relaxed.objective is not None:
+            kept = self._keep_if_proven(relaxed, what, options, log_path)
             if kept is not None:
                 return extract(self.model, self.index, replace(
                     kept, seconds=time.perf_counter() - begin), self.build_seconds, self.size)
-        elif integer:
-            self._warm_start(time_limit * START_SHARE, options)
         remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
         outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
         outcome = replace(outcome, seconds=time.perf_counter() - begin)
@@ -74,25 +79,26 @@ class NetworkModel:
 
             diagnosis = diagnose(self.data) if outcome.status == "infeasible" else []
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
+        if relaxed is not None and relaxed.objective is not None and (
+                outcome.bound is None or relaxed.objective > outcome.bound):
+            outcome = _with_bound(outcome, relaxed.objective)
         return extract(self.model, self.index, outcome, self.build_seconds, self.size)
 
-    def _certify_previous(self, budget: float, options: dict,
-                          log_path: Path | None = None) -> SolveOutcome | None:
-        """Re-solve shortcut: keep the previous solution when it is proven within the MIP gap.
+    def _keep_if_proven(self, relaxed: SolveOutcome, what: str, options: dict,
+                        log_path: Path | None) -> SolveOutcome | None:
+        """The solution HiGHS would start from, kept when the LP bound proves it within the gap.
 
-        After a number-only change the previous solution, priced at the new numbers, is compared
-        with the LP relaxation's bound, re-solved warm from its last basis. When
-        (priced − bound) / priced ≤ mip_gap, the previous solution is an answer with the same
-        guarantee HiGHS's own gap test gives, and no branch and bound is run. Otherwise (or when
-        the new numbers make it infeasible) the MIP is solved, starting from it.
+        The incumbent (the MIP start of a first solve, or the previous solution of a re-solve
+        after a number-only change, priced at the new numbers) is compared with the LP
+        relaxation's bound (a re-solve re-solves it warm from its last basis). When
+        (incumbent − bound) / incumbent ≤ mip_gap, the incumbent is an answer with the guarantee
+        HiGHS's own gap test gives, and no branch and bound is run; otherwise the MIP is solved,
+        starting from it.
         """
         session, mip_gap = self.session, options["mip_gap"]
         values = session.last_values
-        priced = session.price(values)
+        priced = session.price(values) if values is not None else None
         if priced is None:
-            return None
-        relaxed = session.solve_relaxation(budget, options["threads"])
-        if relaxed.objective is None:
             return None
         bound = min(relaxed.objective, priced)
         gap = (priced - bound) / max(abs(priced), 1e-9)
@@ -102,15 +108,14 @@ class NetworkModel:
         if options["progress"] is not None:
             options["progress"]({"phase": "kept", "elapsed": relaxed.seconds, "incumbent": priced,
                                  "bound": bound, "gap": gap})
-        log = (f"netdesign re-solve: the previous solution priced at the new numbers costs "
-               f"{priced:.10g}; the LP relaxation bound (warm simplex, {relaxed.seconds:.2f} s) is "
-               f"{bound:.10g}; gap {gap:.4%} <= mip_gap {mip_gap:.4%}, so it is kept and no MIP "
-               f"search is run.\n")
+        log = (f"netdesign: the {what} costs {priced:.10g}; the LP relaxation bound "
+               f"({relaxed.seconds:.2f} s) is {bound:.10g}; gap {gap:.4%} <= mip_gap "
+               f"{mip_gap:.4%}, so it is kept and no MIP search is run.\n")
         if log_path is not None:
             Path(log_path).write_text(log)
         return SolveOutcome("optimal", priced, bound, gap, relaxed.seconds, log, values)
 
-    def _warm_start(self, budget: float, options: dict) -> None:
+    def _warm_start(self, budget: float, options: dict) -> SolveOutcome:
         """A MIP start from the LP relaxation's support (a relax-and-restrict heuristic).
 
         1. Solve the LP relaxation; a DC the LP does not open at all is unlikely in good designs.
@@ -120,22 +125,24 @@ class NetworkModel:
            up to its pooled variance and set their binaries and the safety stock. The full model
            then starts from it (HiGHS checks the start and only improves on it).
         The restriction is made in HiGHS only (column bounds and integrality), not in Pyomo.
+        Returns the LP relaxation (its value bounds the MIP).
         """
         m, session, begin = self.model, self.session, time.perf_counter()
-        relaxed = session.solve_relaxation(budget / 2, options["threads"])
+        relaxed = session.solve_relaxation(budget, options["threads"])
         dcs = session.column_positions(m.open.values())
         unused = dcs[relaxed.values[dcs] < 1e-6] if relaxed.values is not None else dcs[:0]
         segments = session.column_positions(m.seg_full.values())
         session.restrict(unused, upper=0.0, relax=segments)
         left = budget - (time.perf_counter() - begin)
-        restricted = session.solve(time_limit=max(left, 1.0), **{
+        restricted = session.solve(time_limit=max(left, budget / 2), **{
             **options, "progress": None, "mip_gap": max(options["mip_gap"], START_GAP)})
         session.unrestrict(unused, relax=segments)
         if restricted.values is None:
             session.last_values = None
-            return
+            return relaxed
         self._complete_segments()
         session.start_from_model_values()
+        return relaxed
 
     def _complete_segments(self) -> None:
         """Set each pair's PWL segments from its pooled variance: fill in order, binaries on."""
@@ -231,6 +238,14 @@ def _pin(var: pyo.Var, on: bool) -> None:
         return
     var.setlb(1 if on else 0)
     var.setub(1 if on else 0)
+
+
+def _with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
+    """``outcome`` with a better (higher) lower bound, e.g. the LP relaxation's after a time
+    limit that stopped HiGHS before its own root bound."""
+    bound = min(bound, outcome.objective)
+    gap = (outcome.objective - bound) / max(abs(outcome.objective), 1e-9)
+    return replace(outcome, bound=bound, gap=gap)
 
 
 def _empty_results(outcome, build_seconds: float, size: dict, diagnosis: list[str]) -> Results:
