@@ -1,11 +1,17 @@
 """Build the network design MIP: reads top to bottom like a table of contents.
 
-How the model is kept fast to generate (measured in ``benchmarks/``): arcs, reductions and every
-index set are computed with numpy/pandas before Pyomo sees anything (:mod:`netdesign.network`,
-:mod:`netdesign.optimization.index`); variables are indexed by position; every constraint body is a
-single ``LinearExpression`` made from precomputed slices (no operator overloading); the cyclic
-garbage collector is paused during generation (``PauseGC``); and the model reaches HiGHS through
-Pyomo's ``LinearStandardFormCompiler`` (matrix form) rather than term-by-term solver updates.
+How the model is kept fast to generate (measured in ``benchmarks/``, ``make bench``): arcs,
+reductions and every index set are computed with numpy/pandas before Pyomo sees anything
+(:mod:`netdesign.network`, :mod:`netdesign.optimization.index`); variables are indexed by
+position and their data objects gathered by numpy fancy indexing; every constraint body and cost
+line is a single ``LinearExpression`` made from precomputed slices, without zero terms and without
+operator overloading; coefficients that scenarios never change (the big-M of the linking rows) are
+numbers, not parameter expressions, so the compiler stays on its fast linear path; the objective
+sums the cost lines' expressions rather than the named ``Expression`` components (4× faster to
+compile); the cyclic garbage collector is paused during generation (``PauseGC``); and the model
+reaches HiGHS through Pyomo's ``LinearStandardFormCompiler`` (matrix form) and one ``passModel``
+rather than term-by-term solver updates. At 600k columns this is 7.6× a direct numpy → highspy
+build of the same matrix end to end from the model data, 1.4× its memory (2026-11-22).
 """
 
 from __future__ import annotations
