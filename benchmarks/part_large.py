@@ -20,7 +20,7 @@ SCALE_DCS, SCALE_PRODUCTS = 50, 10
 TIME_LIMIT, GAP, MAX_GB = 600.0, 0.01, 8.0
 ADDRESS_CAP_GB = 22.0  # the worker's address-space cap (at most; less when less is available)
 THREADS = 1  # one core each: the cap part runs beside it on the other (HiGHS's B&B is serial)
-NEAREST_K = 8  # the approximate variant of ``large``: each customer served by its 8 nearest DCs
+NEAREST_K = 4  # the approximate variant of ``large``: each customer served by its 4 nearest DCs
 
 
 def _network(shape: dict) -> str:
