@@ -173,6 +173,9 @@ def plot(rows: list[dict], path, limit: float = TIME_LIMIT) -> bool:
             ax2.annotate(f"gap {100 * r['gap']:.2g}%", (r["customers"], r["solve_seconds"] or 1),
                          fontsize=7, textcoords="offset points", xytext=(4, -10))
     ax2.legend()
+    for ax in (ax1, ax2):
+        ax.set_xticks(x, [f"{v:,}" for v in x], minor=False)
+        ax.set_xticks([], minor=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
