@@ -463,3 +463,18 @@ def test_an_option_not_bought_adds_no_handling_cost(tmp_path):
     r = kit.solve(tmp_path)
     assert r.facilities.set_index("facility").at["A", "options"] == "expansion"
     assert r.costs["handling"] == approx(140 * 2.0)
+
+
+def test_linear_terms_leave_out_zero_coefficients_and_keep_positions():
+    import numpy as np
+    import pyomo.environ as pyo
+
+    from netdesign.optimization.components import linear
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(5))
+    expr = linear(m.x, np.array([4, 1, 3]), np.array([0.0, 2.5, -1.0]))
+    assert [(float(t.args[0]), t.args[1].index()) for t in expr.args] == [(2.5, 1), (-1.0, 3)]
+    assert [t.args[1].index() for t in linear(m.x, np.array([2, 0]), 1.0).args] == [2, 0]
+    assert linear(m.x, np.array([0, 1]), 0.0) == 0.0
+    assert linear(m.x, np.array([0, 1]), np.zeros(2)) == 0.0
