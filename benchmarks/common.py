@@ -89,14 +89,22 @@ def machine() -> dict:
     }
 
 
-def peak_mb() -> float:
-    """Peak resident set of this process so far (VmHWM), MB."""
+def _status_mb(field: str) -> float | None:
+    """A ``kB`` field of /proc/self/status (e.g. VmHWM, VmRSS) in MB; None where unavailable."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def peak_mb() -> float:
+    """Peak resident set of this process so far (VmHWM), MB."""
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -112,13 +120,9 @@ def reset_peak() -> bool:
 
 
 def rss_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    """Current resident set of this process (VmRSS), MB; NaN where unavailable."""
+    rss = _status_mb("VmRSS")
+    return float("nan") if rss is None else rss
 
 
 class Timer:

@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
                                   "figures": [f for f in figures if f["part"] == part]}
     summary["last_run"] = info
     write_json(RESULTS / "summary.json", summary)
+    import report
+
+    report.write_readme()
     return 0
 
 

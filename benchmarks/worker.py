@@ -95,35 +95,18 @@ def gen_pyomo(folder: str, sign: bool = True, max_gb: float | None = None) -> di
     pass (highspy passModel). ``max_gb`` caps the address space (a MemoryError, not the OOM
     killer, when the machine has too little memory for it)."""
     _cap_memory(max_gb)
-    import netdesign.optimization.highs as highs_mod
-    import netdesign.optimization.model as model_mod
     from netdesign.solve import NetworkModel
-    from netdesign.validate import load_model
 
     t = Timer()
-    with t("load"):
-        data = load_model(folder)
-    load_peak = peak_mb()
-    import gc
-
-    gc.collect()
-    base = rss_mb()
-    reset = reset_peak()
-    wrap = [(model_mod, "build_network", "network"), (model_mod, "build_index", "index")]
-    for mod, attr, phase in wrap:
-        original = getattr(mod, attr)
-        setattr(mod, attr, _timed(original, t, phase))
-    compiled_of = highs_mod.Compiled.of
-    highs_mod.Compiled.of = classmethod(_timed(compiled_of.__func__, t, "compile"))
-    highs_mod.HighsSession._pass = _timed(highs_mod.HighsSession._pass, t, "pass")
+    data, memory = _load_then_reset_peak(folder, t)
+    _time_engine_phases(t)
     with t("total"):
         nm = NetworkModel(data)
     phases = dict(t.seconds)
     phases["pyomo"] = nm.generate_seconds - phases["network"] - phases["index"]
     out = {"phases": phases, "build_seconds": phases["total"],
            "model_seconds": phases["total"] - phases["network"] - phases["index"],
-           "peak_mb": peak_mb(), "after_load_mb": base, "load_peak_mb": load_peak,
-           "peak_reset": reset, **nm.size}
+           "peak_mb": peak_mb(), **memory, **nm.size}
     if sign:
         import direct
 
@@ -140,17 +123,9 @@ def gen_direct(folder: str, sign: bool = True) -> dict:
 
     from netdesign.network import build_network
     from netdesign.optimization.index import build_index
-    from netdesign.validate import load_model
 
     t = Timer()
-    with t("load"):
-        data = load_model(folder)
-    load_peak = peak_mb()
-    import gc
-
-    gc.collect()
-    base = rss_mb()
-    reset = reset_peak()
+    data, memory = _load_then_reset_peak(folder, t)
     with t("total"):
         with t("network"):
             network = build_network(data)
@@ -163,7 +138,7 @@ def gen_direct(folder: str, sign: bool = True) -> dict:
     phases = dict(t.seconds)
     out = {"phases": phases, "build_seconds": phases["total"],
            "model_seconds": phases["assemble"] + phases["pass"], "peak_mb": peak_mb(),
-           "after_load_mb": base, "load_peak_mb": load_peak, "peak_reset": reset, **dm.size,
+           **memory, **dm.size,
            "highs_columns": h.getNumCol()}
     if sign:
         t0 = time.perf_counter()
@@ -192,6 +167,34 @@ def _cap_memory(max_gb: float | None) -> None:
 
         limit = int(max_gb * 1024**3)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _load_then_reset_peak(folder: str, t: Timer):
+    """Load the model folder (phase ``load``), then collect garbage and reset the peak resident
+    set, so that the build's peak is measured from here; returns the data and memory facts."""
+    import gc
+
+    from netdesign.validate import load_model
+
+    with t("load"):
+        data = load_model(folder)
+    load_peak = peak_mb()
+    gc.collect()
+    memory = {"after_load_mb": rss_mb(), "load_peak_mb": load_peak, "peak_reset": reset_peak()}
+    return data, memory
+
+
+def _time_engine_phases(t: Timer) -> None:
+    """Time the engine's build phases (network, index, compile, pass) into ``t`` by wrapping
+    the functions NetworkModel calls (this worker process only)."""
+    import netdesign.optimization.highs as highs_mod
+    import netdesign.optimization.model as model_mod
+
+    for attr, phase in (("build_network", "network"), ("build_index", "index")):
+        setattr(model_mod, attr, _timed(getattr(model_mod, attr), t, phase))
+    compiled_of = highs_mod.Compiled.of
+    highs_mod.Compiled.of = classmethod(_timed(compiled_of.__func__, t, "compile"))
+    highs_mod.HighsSession._pass = _timed(highs_mod.HighsSession._pass, t, "pass")
 
 
 def _timed(fn, timer: Timer, phase: str):
@@ -226,8 +229,6 @@ def network_solve(folder: str, time_limit: float = 600, mip_gap: float = 0.01,
     """load → NetworkModel (phases) → solve to ``mip_gap``; progress of the gap over time.
     ``nearest_dcs``: turn on the approximate k-nearest-DC reduction."""
     _cap_memory(max_gb)
-    import netdesign.optimization.highs as highs_mod
-    import netdesign.optimization.model as model_mod
     from netdesign.solve import NetworkModel
     from netdesign.validate import load_model
 
@@ -241,12 +242,7 @@ def network_solve(folder: str, time_limit: float = 600, mip_gap: float = 0.01,
             data = data.evolve(settings=data.settings.model_copy(
                 update={"reductions": reductions}))
         out["threads"] = threads or data.settings.solver.threads
-        for mod, attr, phase in [(model_mod, "build_network", "network"),
-                                 (model_mod, "build_index", "index")]:
-            setattr(mod, attr, _timed(getattr(mod, attr), t, phase))
-        compiled_of = highs_mod.Compiled.of
-        highs_mod.Compiled.of = classmethod(_timed(compiled_of.__func__, t, "compile"))
-        highs_mod.HighsSession._pass = _timed(highs_mod.HighsSession._pass, t, "pass")
+        _time_engine_phases(t)
         with t("build"):
             nm = NetworkModel(data)
         out.update(nm.size)

@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from netdesign.data import ModelData
 from netdesign.network import MAX_CARRYING_RATE
 from netdesign.optimization.extract import extract
-from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome
+from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome, relative_gap
 from netdesign.optimization.model import build_model
 from netdesign.results import Design, Results
 
@@ -60,14 +60,16 @@ class NetworkModel:
         begin = time.perf_counter()
         integer = self.session.size["integer_columns"] > 0
         relaxed = None
-        if integer and self.session.last_values is None:
-            relaxed = self._warm_start(time_limit * START_SHARE, options)
-            what = "MIP start"
-        elif integer and self.session.price(self.session.last_values) is not None:
-            relaxed = self.session.solve_relaxation(time_limit * START_SHARE, options["threads"])
-            what = "previous solution, priced at the new numbers,"
-        if relaxed is not None and relaxed.objective is not None:
-            kept = self._keep_if_proven(relaxed, what, options, log_path)
+        if integer:
+            first = self.session.last_values is None
+            if first:
+                relaxed = self._warm_start(time_limit * START_SHARE, options)
+            priced = self.session.price(self.session.last_values)
+            if priced is not None and not first:
+                relaxed = self.session.solve_relaxation(time_limit * START_SHARE,
+                                                        options["threads"])
+            what = "MIP start" if first else "previous solution, priced at the new numbers,"
+            kept = self._keep_if_proven(priced, relaxed, what, options, log_path)
             if kept is not None:
                 return extract(self.model, self.index, replace(
                     kept, seconds=time.perf_counter() - begin), self.build_seconds, self.size)
@@ -84,8 +86,8 @@ class NetworkModel:
             outcome = _with_bound(outcome, relaxed.objective)
         return extract(self.model, self.index, outcome, self.build_seconds, self.size)
 
-    def _keep_if_proven(self, relaxed: SolveOutcome, what: str, options: dict,
-                        log_path: Path | None) -> SolveOutcome | None:
+    def _keep_if_proven(self, priced: float | None, relaxed: SolveOutcome | None, what: str,
+                        options: dict, log_path: Path | None) -> SolveOutcome | None:
         """The solution HiGHS would start from, kept when the LP bound proves it within the gap.
 
         The incumbent (the MIP start of a first solve, or the previous solution of a re-solve
@@ -95,15 +97,14 @@ class NetworkModel:
         HiGHS's own gap test gives, and no branch and bound is run; otherwise the MIP is solved,
         starting from it.
         """
-        session, mip_gap = self.session, options["mip_gap"]
-        values = session.last_values
-        priced = session.price(values) if values is not None else None
-        if priced is None:
+        if priced is None or relaxed is None or relaxed.objective is None:
             return None
+        session, mip_gap = self.session, options["mip_gap"]
         bound = min(relaxed.objective, priced)
-        gap = (priced - bound) / max(abs(priced), 1e-9)
+        gap = relative_gap(priced, bound)
         if gap > mip_gap:
             return None
+        values = session.last_values
         session.load(values)
         if options["progress"] is not None:
             options["progress"]({"phase": "kept", "elapsed": relaxed.seconds, "incumbent": priced,
@@ -244,8 +245,7 @@ def _with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
     """``outcome`` with a better (higher) lower bound, e.g. the LP relaxation's after a time
     limit that stopped HiGHS before its own root bound."""
     bound = min(bound, outcome.objective)
-    gap = (outcome.objective - bound) / max(abs(outcome.objective), 1e-9)
-    return replace(outcome, bound=bound, gap=gap)
+    return replace(outcome, bound=bound, gap=relative_gap(outcome.objective, bound))
 
 
 def _empty_results(outcome, build_seconds: float, size: dict, diagnosis: list[str]) -> Results:

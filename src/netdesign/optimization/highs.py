@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import highspy
@@ -74,6 +75,11 @@ class Compiled:
             col_upper=np.array([INF if v.ub is None else v.ub for v in cols], dtype=float),
             integer=np.array([v.is_integer() for v in cols], dtype=bool),
         )
+
+    @cached_property
+    def position(self) -> dict[int, int]:
+        """Column position of each variable, by ``id`` of the Pyomo variable."""
+        return {id(v): i for i, v in enumerate(self.columns)}
 
     def same_structure(self, other: Compiled) -> bool:
         return (
@@ -153,7 +159,7 @@ class HighsSession:
 
     def column_positions(self, variables) -> np.ndarray:
         """Positions of ``variables`` among the HiGHS columns (fixed ones are not columns)."""
-        where = {id(v): i for i, v in enumerate(self.compiled.columns)}
+        where = self.compiled.position
         return np.array([where[id(v)] for v in variables if id(v) in where], dtype=np.int32)
 
     def solve_relaxation(self, time_limit: float, threads: int = 1) -> SolveOutcome:
@@ -182,11 +188,11 @@ class HighsSession:
         return SolveOutcome(status, value, value, 0.0, seconds, "",
                             np.asarray(h.getSolution().col_value, dtype=float))
 
-    def price(self, values: np.ndarray, tolerance: float = 1e-6) -> float | None:
-        """Objective of ``values`` under the current data, or None when they are not feasible
-        (bounds, rows or integrality, to ``tolerance`` scaled by the row's size)."""
+    def price(self, values: np.ndarray | None, tolerance: float = 1e-6) -> float | None:
+        """Objective of ``values`` under the current data; None when there are none or they are
+        not feasible (bounds, rows or integrality, to ``tolerance`` scaled by the row's size)."""
         c = self.compiled
-        if len(values) != len(c.columns):
+        if values is None or len(values) != len(c.columns):
             return None
         activity = c.matrix @ values
         scale = 1.0 + np.abs(activity)
@@ -274,7 +280,7 @@ class HighsSession:
         objective = float(info.objective_function_value)
         is_mip = bool(self.compiled.integer.any())
         bound = float(info.mip_dual_bound) if is_mip else objective
-        gap = _gap(objective, bound) if is_mip else 0.0
+        gap = relative_gap(objective, bound) if is_mip else 0.0
         return SolveOutcome(status, objective, bound, gap, seconds, log, values)
 
 
@@ -322,7 +328,8 @@ def _use_threads(threads: int) -> None:
     _scheduler_threads[:] = [threads]
 
 
-def _gap(objective: float, bound: float) -> float:
+def relative_gap(objective: float, bound: float) -> float:
+    """|objective − bound| / |objective|, HiGHS's relative MIP gap."""
     if not math.isfinite(bound):
         return math.inf
     return abs(objective - bound) / max(abs(objective), 1e-9)
