@@ -30,6 +30,7 @@ import highspy
 import numpy as np
 
 from netdesign.importers import Instance
+from netdesign.optimization.highs import highs_lp
 
 INF = highspy.kHighsInf
 
@@ -140,22 +141,11 @@ def _pass(n_col, n_row, cost, col_lower, col_upper, ri, ci, vals, row_lower, row
 
     a = csc_array((vals, (ri, ci)), shape=(n_row, n_col))
     a.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_col, n_row
-    lp.col_cost_ = cost
-    lp.col_lower_, lp.col_upper_ = col_lower, col_upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    kinds = np.zeros(n_col, dtype=np.uint8)
-    kinds[integer] = 1
-    lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
-                       for k in kinds]
+    kinds = np.zeros(n_col, dtype=bool)
+    kinds[integer] = True
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.passModel(lp)
+    h.passModel(highs_lp(cost, 0.0, a, col_lower, col_upper, row_lower, row_upper, kinds))
     return h
 
 

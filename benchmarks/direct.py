@@ -29,6 +29,7 @@ from netdesign.finance import crf
 from netdesign.network import hub_products
 from netdesign.optimization.constraints import _unpooled_coefficients
 from netdesign.optimization.costs import unmet_penalty
+from netdesign.optimization.highs import highs_lp
 from netdesign.optimization.index import Groups, ModelIndex, variance_weight
 
 INF = math.inf
@@ -483,21 +484,8 @@ def to_highs(model: DirectModel, highs: highspy.Highs | None = None) -> highspy.
     """passModel the arrays into a (new) Highs instance."""
     h = highs or highspy.Highs()
     h.setOptionValue("output_flag", False)
-    lp = highspy.HighsLp()
-    a = model.matrix
-    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-    lp.col_cost_, lp.offset_ = model.cost, model.offset
-    lp.col_lower_ = np.where(np.isinf(model.col_lower), -highspy.kHighsInf, model.col_lower)
-    lp.col_upper_ = np.where(np.isinf(model.col_upper), highspy.kHighsInf, model.col_upper)
-    lp.row_lower_ = np.where(np.isinf(model.row_lower), -highspy.kHighsInf, model.row_lower)
-    lp.row_upper_ = np.where(np.isinf(model.row_upper), highspy.kHighsInf, model.row_upper)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                       for i in model.integer]
-    h.passModel(lp)
+    h.passModel(highs_lp(model.cost, model.offset, model.matrix, model.col_lower,
+                         model.col_upper, model.row_lower, model.row_upper, model.integer))
     return h
 
 

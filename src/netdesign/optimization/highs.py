@@ -129,18 +129,8 @@ class HighsSession:
                 "integer_columns": int(c.integer.sum())}
 
     def _pass(self, c: Compiled) -> None:
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(c.columns), len(c.rows)
-        lp.col_cost_, lp.offset_ = c.cost, c.offset
-        lp.col_lower_, lp.col_upper_ = c.col_lower, c.col_upper
-        lp.row_lower_, lp.row_upper_ = c.row_lower, c.row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = c.matrix.indptr
-        lp.a_matrix_.index_ = c.matrix.indices
-        lp.a_matrix_.value_ = c.matrix.data
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in c.integer]
-        self.highs.passModel(lp)
+        self.highs.passModel(highs_lp(c.cost, c.offset, c.matrix, c.col_lower, c.col_upper,
+                                      c.row_lower, c.row_upper, c.integer))
 
     def update(self) -> dict[str, int]:
         """Recompile the Pyomo model and send HiGHS what changed; returns counts of changes."""
@@ -282,6 +272,25 @@ class HighsSession:
         bound = float(info.mip_dual_bound) if is_mip else objective
         gap = relative_gap(objective, bound) if is_mip else 0.0
         return SolveOutcome(status, objective, bound, gap, seconds, log, values)
+
+
+def highs_lp(cost: np.ndarray, offset: float, matrix, col_lower: np.ndarray,
+             col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
+             integer: np.ndarray) -> highspy.HighsLp:
+    """min cost·x + offset, row_lower ≤ matrix x ≤ row_upper, bounds, integrality, as one HighsLp
+    for ``passModel`` (``matrix``: scipy CSC; ±inf bounds are HiGHS's infinity)."""
+    lp = highspy.HighsLp()
+    lp.num_row_, lp.num_col_ = matrix.shape
+    lp.col_cost_, lp.offset_ = cost, offset
+    lp.col_lower_, lp.col_upper_ = col_lower, col_upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                       for i in integer]
+    return lp
 
 
 def _push_changes(h: highspy.Highs, old: Compiled, new: Compiled) -> dict[str, int]:
