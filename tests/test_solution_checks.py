@@ -408,7 +408,9 @@ def test_a_first_solve_keeps_its_mip_start_only_within_the_gap(mini, mini_result
     loose = solve(mini, mip_gap=0.5)
     assert "the MIP start costs" in loose.solver_log and "no MIP search is run" in loose.solver_log
     assert loose.bound <= mini_results.objective + 1e-6 <= loose.objective + 2e-6
-    assert (loose.objective - loose.bound) / loose.objective == pytest.approx(loose.gap)
+    assert (loose.objective - loose.bound) / (loose.objective - loose.floor) == pytest.approx(
+        loose.gap)
+    assert (loose.objective - loose.bound) / loose.objective == pytest.approx(loose.gap_total)
     check_solution(mini, loose)
     assert "no MIP search is run" not in mini_results.solver_log
 

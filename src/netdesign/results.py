@@ -2,6 +2,11 @@
 
 Table columns (units in brackets):
 
+* ``objective``, ``bound``: total landed cost of the solution and the proven lower bound
+  [currency/year]; ``floor`` the part no decision can change (``floor_parts``: its components,
+  :func:`netdesign.optimization.costs.cost_floor`); ``gap`` = (objective − bound) / (objective −
+  floor), the gap on the cost the network controls, and ``gap_total`` = (objective − bound) /
+  objective.
 * ``costs``: Series, cost line → [currency/year]; the lines sum to ``objective``.
 * ``facilities``: facility, status (input), open (bool), change (kept | opened | closed | unused |
   forced_closed), role (hub | regional | hub+regional | none), options (;-separated), throughput
@@ -91,12 +96,29 @@ class Results:
     model_size: dict[str, int] = field(default_factory=dict)
     diagnosis: list[str] = field(default_factory=list)
     solver_log: str = ""
+    gap_total: float | None = None
+    floor: float | None = None
+    floor_parts: dict[str, float] = field(default_factory=dict)
 
     TABLES = ("facilities", "flows", "assignments", "inventory", "service", "strategy", "unmet")
 
     @property
     def ok(self) -> bool:
         return self.status in ("optimal", "time_limit") and self.objective is not None
+
+    @property
+    def controllable(self) -> float | None:
+        """The cost the network controls: objective − floor [currency/year]."""
+        if self.objective is None:
+            return None
+        return self.objective - (self.floor or 0.0)
+
+    def cost_mismatch(self) -> float:
+        """|Σ cost lines − objective| / |objective|: 0 when the tables belong to the solution
+        whose objective is reported (the results store refuses more than 1e-6)."""
+        if self.objective is None:
+            return 0.0
+        return abs(float(self.costs.sum()) - self.objective) / max(abs(self.objective), 1e-9)
 
     @property
     def open_facilities(self) -> list[str]:
@@ -111,6 +133,10 @@ class Results:
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
+            "gap_total": self.gap_total,
+            "floor": self.floor,
+            "floor_parts": self.floor_parts,
+            "controllable_cost": self.controllable,
             "solve_seconds": round(self.solve_seconds, 3),
             "build_seconds": round(self.build_seconds, 3),
             "costs": {k: float(v) for k, v in self.costs.items()},

@@ -18,7 +18,8 @@ import pyomo.environ as pyo
 from netdesign.data import ModelData
 from netdesign.network import MAX_CARRYING_RATE
 from netdesign.optimization.extract import extract
-from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome, relative_gap
+from netdesign.optimization.costs import cost_floor
+from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome
 from netdesign.optimization.model import build_model
 from netdesign.results import Design, Results
 
@@ -42,8 +43,9 @@ class NetworkModel:
         start = time.perf_counter()
         self.data = data
         self.model, self.index = build_model(data)
+        self.floor = cost_floor(self.index)
         self.generate_seconds = time.perf_counter() - start
-        self.session = HighsSession(self.model)
+        self.session = HighsSession(self.model, floor=float(self.floor.sum()))
         self.build_seconds = time.perf_counter() - start
 
     @property
@@ -71,8 +73,7 @@ class NetworkModel:
             what = "MIP start" if first else "previous solution, priced at the new numbers,"
             kept = self._keep_if_proven(priced, relaxed, what, options, log_path)
             if kept is not None:
-                return extract(self.model, self.index, replace(
-                    kept, seconds=time.perf_counter() - begin), self.build_seconds, self.size)
+                return self._results(replace(kept, seconds=time.perf_counter() - begin))
         remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
         outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
         outcome = replace(outcome, seconds=time.perf_counter() - begin)
@@ -83,8 +84,11 @@ class NetworkModel:
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         if relaxed is not None and relaxed.objective is not None and (
                 outcome.bound is None or relaxed.objective > outcome.bound):
-            outcome = _with_bound(outcome, relaxed.objective)
-        return extract(self.model, self.index, outcome, self.build_seconds, self.size)
+            outcome = replace(outcome, bound=min(relaxed.objective, outcome.objective))
+        return self._results(outcome)
+
+    def _results(self, outcome: SolveOutcome) -> Results:
+        return extract(self.model, self.index, outcome, self.build_seconds, self.size, self.floor)
 
     def _keep_if_proven(self, priced: float | None, relaxed: SolveOutcome | None, what: str,
                         options: dict, log_path: Path | None) -> SolveOutcome | None:
@@ -100,21 +104,21 @@ class NetworkModel:
         if priced is None or relaxed is None or relaxed.objective is None:
             return None
         session, mip_gap = self.session, options["mip_gap"]
-        bound = min(relaxed.objective, priced)
-        gap = relative_gap(priced, bound)
-        if gap > mip_gap:
+        kept = SolveOutcome("optimal", priced, min(relaxed.objective, priced), relaxed.seconds, "",
+                            session.last_values, session.floor)
+        if kept.gap > mip_gap:
             return None
-        values = session.last_values
-        session.load(values)
+        session.load(kept.values)
         if options["progress"] is not None:
             options["progress"]({"phase": "kept", "elapsed": relaxed.seconds, "incumbent": priced,
-                                 "bound": bound, "gap": gap})
+                                 "bound": kept.bound, "gap": kept.gap})
         log = (f"netdesign: the {what} costs {priced:.10g}; the LP relaxation bound "
-               f"({relaxed.seconds:.2f} s) is {bound:.10g}; gap {gap:.4%} <= mip_gap "
-               f"{mip_gap:.4%}, so it is kept and no MIP search is run.\n")
+               f"({relaxed.seconds:.2f} s) is {kept.bound:.10g}; gap {kept.gap:.4%} of the "
+               f"controllable cost <= mip_gap {mip_gap:.4%}, so it is kept and no MIP search is "
+               "run.\n")
         if log_path is not None:
             Path(log_path).write_text(log)
-        return SolveOutcome("optimal", priced, bound, gap, relaxed.seconds, log, values)
+        return replace(kept, log=log)
 
     def _warm_start(self, budget: float, options: dict) -> SolveOutcome:
         """A MIP start from the LP relaxation's support (a relax-and-restrict heuristic).
@@ -241,17 +245,11 @@ def _pin(var: pyo.Var, on: bool) -> None:
     var.setub(1 if on else 0)
 
 
-def _with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
-    """``outcome`` with a better (higher) lower bound, e.g. the LP relaxation's after a time
-    limit that stopped HiGHS before its own root bound."""
-    bound = min(bound, outcome.objective)
-    return replace(outcome, bound=bound, gap=relative_gap(outcome.objective, bound))
-
-
 def _empty_results(outcome, build_seconds: float, size: dict, diagnosis: list[str]) -> Results:
     empty = pd.DataFrame()
     return Results(
-        status=outcome.status, objective=None, bound=None, gap=None,
+        status=outcome.status, objective=None, bound=None, gap=None, gap_total=None,
+        floor=outcome.floor,
         solve_seconds=outcome.seconds, build_seconds=build_seconds, costs=pd.Series(dtype=float),
         facilities=empty, flows=empty, assignments=empty, inventory=empty, service=empty,
         strategy=empty, unmet=empty, model_size=size, diagnosis=diagnosis, solver_log=outcome.log,

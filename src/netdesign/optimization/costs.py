@@ -8,6 +8,7 @@ over the study horizon, at the discount rate.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
 from netdesign.finance import crf
@@ -68,6 +69,47 @@ def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     # compiler walks named subexpressions ~4× slower per term (measured at 100k terms)
     m.total_cost = pyo.Objective(expr=sum(lines[line] for line in COST_LINES),
                                  sense=pyo.minimize)
+
+
+def cost_floor(ix: ModelIndex) -> pd.Series:
+    """The cost no decision can change [currency/year], by component; their sum is the floor.
+
+    * ``purchase_at_cheapest_source``: Σ_pc d_pc · min(min_a c_a, π_pc): every delivered unit of
+      p leaves some source arc a of p (inbound, direct, or a DC's own replenishment) and pays its
+      unit cost c_a; with unmet demand allowed a unit may instead pay the penalty π_pc;
+    * ``forced_open_facilities``: fixed cost and annualised CapEx of DCs that must open;
+    * ``forced_options``: annualised CapEx and opex change of options that must be bought;
+    * ``forced_closed_closing``: annualised closing cost of existing DCs a scenario closes.
+
+    Every feasible solution, and every point of the LP relaxation, costs at least the floor
+    (the other cost lines are ≥ 0 except a negative option opex, which is only counted when the
+    option is forced), so total − floor ≥ 0 is the cost the network controls, the denominator
+    of every gap a user sees (DESIGN.md §8).
+    """
+    s = ix.data.settings
+    flows, demand, fac, opts = ix.flows, ix.demand, ix.facilities, ix.options
+    sources = flows[flows["leg"].isin(["inbound", "direct"]).to_numpy()]
+    cheapest = sources.groupby("product")["purchase_cost"].min()
+    unit = demand["product"].map(cheapest).fillna(0.0).to_numpy(dtype=float)
+    if s.unmet_demand.allowed:
+        unit = np.minimum(unit, unmet_penalty(ix))
+    forced = (fac["status"] == "forced_open").to_numpy()
+    annual_capex = fac["capex"].to_numpy(dtype=float) * np.array(
+        [crf(s.discount_rate, life) for life in fac["capex_life_years"]])
+    bought = (opts["status"] == "forced").to_numpy()
+    option_annual = opts["capex"].to_numpy(dtype=float) * np.array(
+        [crf(s.discount_rate, life) for life in opts["life_years"]])
+    all_fac = ix.data.facilities
+    closed = all_fac[(all_fac["status"] == "forced_closed").to_numpy()]
+    return pd.Series({
+        "purchase_at_cheapest_source": float(demand["annual_units"].to_numpy(float) @ unit),
+        "forced_open_facilities": float((fac["fixed_cost"].to_numpy(float) + annual_capex)
+                                        [forced].sum()),
+        "forced_options": float((option_annual + opts["annual_cost"].to_numpy(float))
+                                [bought].sum()),
+        "forced_closed_closing": float(closed["closing_cost"].sum())
+        * crf(s.discount_rate, s.horizon_years),
+    }, name="floor")
 
 
 def _handling(m: pyo.ConcreteModel, ix: ModelIndex):

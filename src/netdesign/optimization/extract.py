@@ -20,7 +20,7 @@ def values(var, n: int) -> np.ndarray:
 
 
 def extract(m: pyo.ConcreteModel, ix: ModelIndex, outcome: SolveOutcome, build_seconds: float,
-            model_size: dict[str, int]) -> Results:
+            model_size: dict[str, int], floor: pd.Series) -> Results:
     flow = values(m.flow, len(ix.flows))
     is_open = values(m.open, len(ix.facilities)) > 0.5
     option = values(m.option, len(ix.options)) > 0.5
@@ -33,6 +33,9 @@ def extract(m: pyo.ConcreteModel, ix: ModelIndex, outcome: SolveOutcome, build_s
         objective=outcome.objective,
         bound=outcome.bound,
         gap=outcome.gap,
+        gap_total=outcome.gap_total,
+        floor=float(floor.sum()),
+        floor_parts={k: float(v) for k, v in floor.items()},
         solve_seconds=outcome.seconds,
         build_seconds=build_seconds,
         costs=pd.Series({line: float(pyo.value(m.cost[line])) for line in COST_LINES}),
