@@ -6,6 +6,7 @@ separate Python process that imports this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -426,3 +427,35 @@ def test_second_process_is_refused_while_the_writer_has_the_file(db: Path) -> No
     assert "is open in another process" in probe.stderr
     with ResultsStore(db, read_only=True) as store:  # fine once the writer has closed it
         assert store.runs().empty
+
+
+def test_refuses_a_run_whose_cost_lines_are_another_solutions(db: Path) -> None:
+    """One solution per stored run: cost lines that do not add up to the objective (within
+    1e-6 relative) mean the tables belong to another solution, and nothing is written."""
+    good = make_results()
+    with ResultsStore(db) as store:
+        write(store, "twin", good)
+        foreign = dataclasses.replace(good, objective=good.objective * 0.99)
+        with pytest.raises(ValueError, match="another solution"):
+            write(store, "reoptimize", foreign)
+        stale = make_record("reoptimize", good)
+        with pytest.raises(ValueError, match="objective"):
+            store.write_run(dataclasses.replace(stale, objective=good.objective + 50.0), good,
+                            KPIS)
+        assert store.runs()["run_id"].tolist() == ["twin"]
+        within = dataclasses.replace(good, objective=good.objective * (1 + 5e-7))
+        write(store, "reoptimize", within)
+        assert set(store.runs()["run_id"]) == {"twin", "reoptimize"}
+
+
+def test_floor_and_both_gaps_round_trip(db: Path) -> None:
+    results = dataclasses.replace(make_results(), floor=9000.0, gap_total=0.25,
+                                  floor_parts={"purchase_at_cheapest_source": 9000.0})
+    with ResultsStore(db) as store:
+        record = dataclasses.replace(make_record("baseline", results), floor=9000.0,
+                                     gap_total=0.25, floor_parts=results.floor_parts)
+        store.write_run(record, results, KPIS)
+        back = store.load_results("baseline")
+    assert back.floor == 9000.0 and back.gap_total == 0.25
+    assert back.floor_parts == {"purchase_at_cheapest_source": 9000.0}
+    assert back.controllable == pytest.approx(results.objective - 9000.0)

@@ -251,7 +251,7 @@ def study(
     import time
 
     from netdesign.compare import compare as compare_runs
-    from netdesign.compare import comparison_table, write_comparison
+    from netdesign.compare import write_comparison
     from netdesign.scenario import ScenarioError, parse_set
     from netdesign.study import run_study
 
@@ -274,10 +274,16 @@ def study(
             console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}",
                           highlight=False)
         elif r.ok:
-            gap = f"gap {100 * r.gap:.2f}%" if r.gap is not None else ""
+            gap = (f"gap {r.gap:.2%} (of total {r.gap_total:.3%})" if r.gap is not None
+                   and r.gap_total is not None else "")
             reuse = " (persistent re-solve)" if outcome.reused_model else ""
-            console.print(f"[dim]{elapsed:7.1f}s[/] [green]✓ {run_id}[/]: {r.status} "
-                          f"{r.objective:,.0f} {gap}, {r.solve_seconds:.0f}s{reuse}",
+            mark = "⇄" if event == "settled" else "✓"
+            kept = [e["design_of"] for e in outcome.exchanges if e.get("kept")]
+            notes = [e["note"] for e in outcome.exchanges if e.get("note")]
+            extra = (f"; design of {', '.join(map(escape, kept))} kept" if kept else "") + (
+                f"; {escape('; '.join(notes))}" if notes else "")
+            console.print(f"[dim]{elapsed:7.1f}s[/] [green]{mark} {run_id}[/]: {r.status} "
+                          f"{r.objective:,.0f} {gap}, {r.solve_seconds:.0f}s{reuse}{extra}",
                           highlight=False)
         else:
             console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
@@ -290,8 +296,7 @@ def study(
         err_console.print(str(err), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     comparison = compare_runs(out)
-    console.print(comparison_table(comparison, "kpis"))
-    console.print(comparison_table(comparison, "costs"))
+    _print_comparison(comparison)
     paths = write_comparison(comparison, out)
     if report:
         from netdesign.report import write_report
@@ -308,6 +313,14 @@ def study(
         console.print(f"report: {report_html[0]}")
 
 
+def _print_comparison(comparison) -> None:
+    """The summary (gaps, certified deltas), KPI and cost tables, fitted to the terminal."""
+    from netdesign.compare import comparison_table
+
+    for what in ("summary", "kpis", "costs"):
+        console.print(comparison_table(comparison, what, width=console.width))
+
+
 @app.command()
 def compare(
     study_dir: Annotated[Path, typer.Argument(help="Study folder with results.duckdb")],
@@ -315,15 +328,14 @@ def compare(
 ) -> None:
     """Scenarios × KPIs and cost lines, absolute and delta vs the baseline (table + CSV)."""
     from netdesign.compare import compare as compare_runs
-    from netdesign.compare import comparison_table, write_comparison
+    from netdesign.compare import write_comparison
 
     try:
         comparison = compare_runs(study_dir, baseline)
     except (KeyError, ValueError, FileNotFoundError) as err:
         err_console.print(f"[bold red]{err}[/]")
         raise typer.Exit(1) from None
-    console.print(comparison_table(comparison, "kpis"))
-    console.print(comparison_table(comparison, "costs"))
+    _print_comparison(comparison)
     for path in write_comparison(comparison, study_dir):
         console.print(f"wrote {path}")
 

@@ -19,14 +19,22 @@ from pathlib import Path
 
 import pandas as pd
 from rich import box
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from netdesign.certify import Bounds, cost_delta
 from netdesign.kpis import KPIS, UNITS
 from netdesign.results import COST_LINES
 from netdesign.store import SOLVED, ResultsStore
 
-RUN_COLUMNS = ("run_id", "scenario", "mode", "status", "gap", "solve_seconds", "objective")
+RUN_COLUMNS = ("run_id", "scenario", "mode", "status", "gap", "gap_total", "solve_seconds",
+               "objective", "bound", "floor")
+"""``gap`` is on the controllable cost (objective − floor), ``gap_total`` on the total."""
+
+INTERVAL_COLUMNS = ("delta", "low", "high", "significant", "verdict")
+"""Columns of :attr:`Comparison.intervals`: the total-cost delta vs the baseline and the
+interval the two runs' bounds certify (:func:`netdesign.certify.cost_delta`)."""
 
 TERMINAL_KPIS = (
     "total_cost",
@@ -103,6 +111,8 @@ class Comparison:
     runs: pd.DataFrame
     units: dict[str, str] = field(default_factory=dict)
     currency: str = ""
+    intervals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(INTERVAL_COLUMNS)))
 
 
 def _resolve_baseline(runs: pd.DataFrame, baseline: str) -> str:
@@ -170,6 +180,9 @@ def compare(study_dir: str | Path, baseline: str = "baseline") -> Comparison:
                   if isinstance(u, str) and u})
     settings = base_row["settings"] if isinstance(base_row["settings"], dict) else {}
     currency = settings.get("currency", "")
+    for column in RUN_COLUMNS:  # a study stored before these columns existed
+        if column not in runs:
+            runs[column] = math.nan
     return Comparison(
         baseline=base,
         kpis=kpis,
@@ -179,7 +192,29 @@ def compare(study_dir: str | Path, baseline: str = "baseline") -> Comparison:
         runs=runs[list(RUN_COLUMNS)].copy(),
         units=units,
         currency=currency if isinstance(currency, str) else "",
+        intervals=certified_intervals(runs, base, order),
     )
+
+
+def certified_intervals(runs: pd.DataFrame, baseline: str, order: list[str]) -> pd.DataFrame:
+    """Total-cost delta of every solved run vs ``baseline`` with its certified interval
+    (index run_id, :data:`INTERVAL_COLUMNS`); a run without a bound has an infinite interval."""
+    by_id = runs.set_index("run_id")
+
+    def bounds(run_id: str) -> Bounds:
+        row = by_id.loc[run_id]
+        bound = row["bound"] if pd.notna(row["bound"]) else -math.inf
+        return Bounds(float(row["objective"]), float(bound))
+
+    reference = bounds(baseline)
+    rows = {}
+    for run_id in order:
+        interval = cost_delta(bounds(run_id), reference)
+        rows[run_id] = (interval.point, interval.low, interval.high, interval.significant,
+                        "baseline" if run_id == baseline else interval.verdict)
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(INTERVAL_COLUMNS))
+    frame.index.name = "run_id"
+    return frame.astype({"significant": bool})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,9 +306,23 @@ def _cost_view(c: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(grouped, index=c.costs.index), pd.DataFrame(deltas, index=c.costs.index)
 
 
-def comparison_table(c: Comparison, what: str = "kpis") -> Table:
-    """A rich table, scenarios as rows: the :data:`TERMINAL_KPIS` (``what="kpis"``) or the cost
-    lines grouped as :data:`COST_GROUPS` (``what="costs"``), each cell ``value (Δ)``."""
+RUN_WIDTH = 20
+"""Widest the run column gets (longer run ids wrap)."""
+
+
+def comparison_table(c: Comparison, what: str = "kpis", width: int = 120) -> Group:
+    """Rich tables, scenarios as rows, no wider than ``width`` and no number cut short:
+
+    * ``summary``: each run's status, gap on the controllable cost and on the total, total cost,
+      and its delta vs the baseline with the interval the bounds certify;
+    * ``kpis``: the :data:`TERMINAL_KPIS`, each cell ``value (Δ)``;
+    * ``costs``: the cost lines grouped as :data:`COST_GROUPS`, each cell ``value (Δ)``.
+
+    KPIs and costs that do not fit side by side continue in further tables (the run column is
+    repeated). A delta the bounds do not certify is never shown as better or worse.
+    """
+    if what == "summary":
+        return Group(_summary_table(c))
     if what == "kpis":
         names = [k for k in TERMINAL_KPIS if k in c.kpis.columns] or list(c.kpis.columns[:10])
         values, deltas = c.kpis[names], c.kpi_deltas[names]
@@ -290,38 +339,114 @@ def comparison_table(c: Comparison, what: str = "kpis") -> Table:
         direction = dict.fromkeys(names, -1)
         title = "Costs"
     else:
-        raise ValueError(f"what must be 'kpis' or 'costs', not {what!r}")
-    table = Table(
-        title=f"{title} vs. baseline {c.baseline!r}",
-        caption="value (Δ vs. baseline); green better, red worse; pp = percentage points",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-        header_style="bold",
-    )
-    table.add_column("Run", min_width=12, max_width=20, overflow="fold")
+        raise ValueError(f"what must be 'summary', 'kpis' or 'costs', not {what!r}")
+    uncertain = set(c.intervals.index[~c.intervals["significant"]]) if len(c.intervals) else set()
+    columns = {}
     for name in names:
         unit = _unit_label(units[name], c.currency)
         header = f"{labels[name]}\n{unit}" if unit else labels[name]
-        table.add_column(header, justify="right")
+        dimmed = name in ("total_cost", "total")
+        columns[name] = (header, {
+            run_id: _cell(values.at[run_id, name], deltas.at[run_id, name], units[name],
+                          0 if dimmed and run_id in uncertain else direction[name],
+                          run_id == c.baseline)
+            for run_id in values.index})
+    tables = []
+    for chunk in _chunks(columns, c, width):
+        part = "" if len(tables) == 0 else " (continued)"
+        table = _frame(f"{title} vs. baseline {c.baseline!r}{part}",
+                       "value (Δ vs. baseline); green better, red worse (total cost: only where "
+                       "the bounds certify it); pp = percentage points")
+        for name in chunk:
+            table.add_column(columns[name][0], justify="right", no_wrap=True)
+        for run_id, label in _run_labels(c):
+            cells = [columns[n][1].get(run_id, "") for n in chunk]
+            table.add_row(label, *cells)
+        tables.append(table)
+    return Group(*tables)
+
+
+def _frame(title: str, caption: str) -> Table:
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1),
+                  pad_edge=False, header_style="bold")
+    table.add_column("Run", min_width=8, max_width=RUN_WIDTH, overflow="fold")
+    return table
+
+
+def _run_labels(c: Comparison) -> list[tuple[str, Text]]:
+    """(run id, label) of every run: the baseline bold, a run without a solution or stopped by
+    the time limit says so under its id."""
+    labels = []
     gaps = c.runs.set_index("run_id")
     for run_id, status in zip(c.runs["run_id"], c.runs["status"], strict=True):
         label = Text(str(run_id), style="bold" if run_id == c.baseline else "")
-        if run_id not in values.index:
+        if run_id not in c.costs.index:
             label.append(f"\n{status}, no solution", style="red")
-            table.add_row(label, *[""] * len(names))
-            continue
-        gap = gaps.at[run_id, "gap"]
-        if status == "time_limit":
+        elif status == "time_limit":
+            gap = gaps.at[run_id, "gap"]
             label.append(f"\ntime limit, gap {gap:.2%}" if pd.notna(gap) else "\ntime limit",
                          style="yellow")
-        cells = [
-            _cell(values.at[run_id, n], deltas.at[run_id, n], units[n], direction[n],
-                  run_id == c.baseline)
-            for n in names
-        ]
+        labels.append((run_id, label))
+    return labels
+
+
+def _width(text: str | Text) -> int:
+    return max((Text(line).cell_len for line in str(text).splitlines()), default=0)
+
+
+def _chunks(columns: dict[str, tuple[str, dict]], c: Comparison, width: int) -> list[list[str]]:
+    """Column names packed into tables no wider than ``width`` (each column as wide as its
+    widest header or cell line, plus one space of padding)."""
+    run = min(max(_width(label) for _, label in _run_labels(c)), RUN_WIDTH)
+    chunks: list[list[str]] = [[]]
+    used = run
+    for name, (header, cells) in columns.items():
+        need = 1 + max([_width(header)] + [_width(cell) for cell in cells.values()])
+        if chunks[-1] and used + need > width:
+            chunks.append([])
+            used = run
+        chunks[-1].append(name)
+        used += need
+    return chunks
+
+
+def _summary_table(c: Comparison) -> Table:
+    """Status, both gaps, total cost and the certified delta of every run."""
+    table = _frame(f"Runs vs. baseline {c.baseline!r}",
+                   "gap: of the cost the network controls (total cost − floor) and of the total; "
+                   "Δ: this run − baseline, [certified interval]; n.s. = not significant at "
+                   "this gap")
+    for header in ("Gap", "of total", f"Total\n{c.currency or 'cur'}/yr", "Δ total cost\n"
+                   "[certified]", "Verdict"):
+        table.add_column(header, justify="right", no_wrap=True)
+    runs = c.runs.set_index("run_id")
+    for run_id, label in _run_labels(c):
+        if run_id not in c.costs.index:
+            table.add_row(label, "", "", "", "", "")
+            continue
+        row = runs.loc[run_id]
+        cells = [_pct(row["gap"]), _pct(row["gap_total"]), _compact(row["objective"])]
+        if run_id == c.baseline:
+            cells += ["reference", ""]
+        else:
+            iv = c.intervals.loc[run_id]
+            low, high = _signed(iv["low"]), _signed(iv["high"])
+            style = "" if not iv["significant"] else ("red" if iv["low"] > 0 else "green")
+            cells += [Text(f"{_signed(iv['delta'])}\n[{low}, {high}]"),
+                      Text("n.s." if not iv["significant"] else iv["verdict"], style=style)]
         table.add_row(label, *cells)
     return table
+
+
+def _pct(value: float) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.2%}"
+
+
+def _signed(value: float) -> str:
+    if value is None or pd.isna(value) or not math.isfinite(value):
+        return "–∞" if value is not None and value < 0 else "∞"
+    text = _compact(value)
+    return text if text.startswith("-") else "+" + text
 
 
 # ---------------------------------------------------------------------------------------------

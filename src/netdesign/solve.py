@@ -17,15 +17,17 @@ import pyomo.environ as pyo
 
 from netdesign.data import ModelData
 from netdesign.network import MAX_CARRYING_RATE
-from netdesign.optimization.extract import extract
 from netdesign.optimization.costs import cost_floor
+from netdesign.optimization.cuts import ProductLinking
+from netdesign.optimization.extract import extract
 from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome
+from netdesign.optimization.index import ModelIndex
 from netdesign.optimization.model import build_model
+from netdesign.optimization.search import Formulation, Search, write_log
 from netdesign.results import Design, Results
 
-#: share of the time limit spent on the MIP start heuristic, and the gap it stops at
-START_SHARE = 0.5
-START_GAP = 0.02
+#: gap (of the controllable cost) a design of another run is priced to
+PRICE_GAP = 1e-4
 #: settings a re-solve can take through mutable parameters
 NUMBER_SETTINGS = ("fuel_index", "co2_price", "carrying_rate")
 #: (table, column) pairs a re-solve can take, as long as finite stays finite
@@ -37,15 +39,25 @@ NUMBER_COLUMNS = (
 
 
 class NetworkModel:
-    """A built network design MIP of one :class:`ModelData`, solvable many times."""
+    """A built network design MIP of one :class:`ModelData`, solvable many times.
+
+    Two formulations of one index are kept live in HiGHS: ``exact`` (the model; results come
+    from it) and ``design`` (its relaxation, for bounds; :mod:`netdesign.optimization.search`).
+    ``model`` and ``session`` are the exact formulation's.
+    """
 
     def __init__(self, data: ModelData):
         start = time.perf_counter()
         self.data = data
         self.model, self.index = build_model(data)
+        design_model, _ = build_model(data, index=self.index, formulation="design")
         self.floor = cost_floor(self.index)
         self.generate_seconds = time.perf_counter() - start
-        self.session = HighsSession(self.model, floor=float(self.floor.sum()))
+        floor = float(self.floor.sum())
+        self.session = HighsSession(self.model, floor=floor)
+        self.exact = _formulation(self.model, self.index, self.session)
+        self.design = _formulation(design_model, self.index,
+                                   HighsSession(design_model, floor=floor))
         self.build_seconds = time.perf_counter() - start
 
     @property
@@ -55,118 +67,79 @@ class NetworkModel:
     def solve(self, *, time_limit: float | None = None, mip_gap: float | None = None,
               threads: int | None = None, progress: Progress | None = None,
               log_path: Path | None = None) -> Results:
+        """Solve to ``mip_gap`` of the controllable cost or until ``time_limit`` (defaults from
+        the model's solver settings); see :mod:`netdesign.optimization.search` for how."""
         solver = self.data.settings.solver
-        time_limit = time_limit if time_limit is not None else solver.time_limit
-        options = dict(mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
-                       threads=threads or solver.threads, seed=solver.seed, progress=progress)
-        begin = time.perf_counter()
-        integer = self.session.size["integer_columns"] > 0
-        relaxed = None
-        if integer:
-            first = self.session.last_values is None
-            if first:
-                relaxed = self._warm_start(time_limit * START_SHARE, options)
-            priced = self.session.price(self.session.last_values)
-            if priced is not None and not first:
-                relaxed = self.session.solve_relaxation(time_limit * START_SHARE,
-                                                        options["threads"])
-            what = "MIP start" if first else "previous solution, priced at the new numbers,"
-            kept = self._keep_if_proven(priced, relaxed, what, options, log_path)
-            if kept is not None:
-                return self._results(replace(kept, seconds=time.perf_counter() - begin))
-        remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
-        outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
-        outcome = replace(outcome, seconds=time.perf_counter() - begin)
+        search = Search(
+            self.exact, self.design, self.index,
+            time_limit=time_limit if time_limit is not None else solver.time_limit,
+            mip_gap=mip_gap if mip_gap is not None else solver.mip_gap,
+            threads=threads or solver.threads, seed=solver.seed, progress=progress)
+        if self.session.size["integer_columns"] > 0:
+            outcome = search.run()
+        else:
+            outcome = self.session.solve(time_limit=search.clock.limit, mip_gap=search.mip_gap,
+                                         threads=search.threads, seed=search.seed)
+        write_log(log_path, outcome.log)
         if outcome.values is None:
             from netdesign.diagnose import diagnose
 
             diagnosis = diagnose(self.data) if outcome.status == "infeasible" else []
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
-        if relaxed is not None and relaxed.objective is not None and (
-                outcome.bound is None or relaxed.objective > outcome.bound):
-            outcome = replace(outcome, bound=min(relaxed.objective, outcome.objective))
         return self._results(outcome)
 
     def _results(self, outcome: SolveOutcome) -> Results:
         return extract(self.model, self.index, outcome, self.build_seconds, self.size, self.floor)
 
-    def _keep_if_proven(self, priced: float | None, relaxed: SolveOutcome | None, what: str,
-                        options: dict, log_path: Path | None) -> SolveOutcome | None:
-        """The solution HiGHS would start from, kept when the LP bound proves it within the gap.
+    # -- designs of other runs ----------------------------------------------------------------
 
-        The incumbent (the MIP start of a first solve, or the previous solution of a re-solve
-        after a number-only change, priced at the new numbers) is compared with the LP
-        relaxation's bound (a re-solve re-solves it warm from its last basis). When
-        (incumbent − bound) / incumbent ≤ mip_gap, the incumbent is an answer with the guarantee
-        HiGHS's own gap test gives, and no branch and bound is run; otherwise the MIP is solved,
-        starting from it.
-        """
-        if priced is None or relaxed is None or relaxed.objective is None:
+    def price_design(self, design: Design, *, bound: float | None, time_limit: float = 60.0,
+                     mip_gap: float = PRICE_GAP, threads: int = 1) -> Results | None:
+        """What ``design`` costs under this model's numbers: its DCs, options and stocking points
+        fixed, flows and inventory re-optimised exactly (to ``mip_gap`` of the controllable
+        cost). ``bound`` is this run's own lower bound, reported with the priced solution. None
+        when the design is not feasible here (a DC this model has closed, a forced option left
+        out, …); the model's previous solution is then kept as its start."""
+        targets = self._design_columns(design)
+        if targets is None:
             return None
-        session, mip_gap = self.session, options["mip_gap"]
-        kept = SolveOutcome("optimal", priced, min(relaxed.objective, priced), relaxed.seconds, "",
-                            session.last_values, session.floor)
-        if kept.gap > mip_gap:
+        session, previous = self.session, self.session.last_values
+        columns, values = targets
+        session.last_values = None
+        session.restrict(columns, lower=values, upper=values)
+        outcome = session.solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                                seed=self.data.settings.solver.seed)
+        session.unrestrict(columns)
+        if outcome.values is None:
+            if previous is not None:
+                session.load(previous)
             return None
-        session.load(kept.values)
-        if options["progress"] is not None:
-            options["progress"]({"phase": "kept", "elapsed": relaxed.seconds, "incumbent": priced,
-                                 "bound": kept.bound, "gap": kept.gap})
-        log = (f"netdesign: the {what} costs {priced:.10g}; the LP relaxation bound "
-               f"({relaxed.seconds:.2f} s) is {kept.bound:.10g}; gap {kept.gap:.4%} of the "
-               f"controllable cost <= mip_gap {mip_gap:.4%}, so it is kept and no MIP search is "
-               "run.\n")
-        if log_path is not None:
-            Path(log_path).write_text(log)
-        return replace(kept, log=log)
+        priced = outcome.objective
+        return self._results(replace(outcome, bound=min(bound, priced) if bound is not None
+                                     else None, status="optimal"))
 
-    def _warm_start(self, budget: float, options: dict) -> SolveOutcome:
-        """A MIP start from the LP relaxation's support (a relax-and-restrict heuristic).
-
-        1. Solve the LP relaxation; a DC the LP does not open at all is unlikely in good designs.
-        2. Solve the MIP restricted to the DCs the LP opens, with the safety-stock segment
-           binaries relaxed (so only DC, option, stock and assignment binaries are left), to a 2 %
-           gap. 3. Complete that solution exactly: fill each stocking pair's PWL segments in order
-           up to its pooled variance and set their binaries and the safety stock. The full model
-           then starts from it (HiGHS checks the start and only improves on it).
-        The restriction is made in HiGHS only (column bounds and integrality), not in Pyomo.
-        Returns the LP relaxation (its value bounds the MIP).
-        """
-        m, session, begin = self.model, self.session, time.perf_counter()
-        relaxed = session.solve_relaxation(budget, options["threads"])
-        dcs = session.column_positions(m.open.values())
-        unused = dcs[relaxed.values[dcs] < 1e-6] if relaxed.values is not None else dcs[:0]
-        segments = session.column_positions(m.seg_full.values())
-        session.restrict(unused, upper=0.0, relax=segments)
-        left = budget - (time.perf_counter() - begin)
-        restricted = session.solve(time_limit=max(left, budget / 2), **{
-            **options, "progress": None, "mip_gap": max(options["mip_gap"], START_GAP)})
-        session.unrestrict(unused, relax=segments)
-        if restricted.values is None:
-            session.last_values = None
-            return relaxed
-        self._complete_segments()
-        session.start_from_model_values()
-        return relaxed
-
-    def _complete_segments(self) -> None:
-        """Set each pair's PWL segments from its pooled variance: fill in order, binaries on."""
-        m, seg = self.model, self.index.segments
-        width, slope = seg["width"].to_numpy(), seg["slope"].to_numpy()
-        for k in range(len(self.index.pairs)):
-            members = self.index.pair_segments[k]
-            if not len(members):
+    def _design_columns(self, design: Design) -> tuple[np.ndarray, np.ndarray] | None:
+        """HiGHS columns and values that fix ``design``; None when a fixed variable of this
+        model contradicts it."""
+        ix, m, position = self.index, self.model, self.session.compiled.position
+        if not design.open <= set(ix.facilities["facility"]):
+            return None
+        wanted = [(m.open[f], facility in design.open)
+                  for f, facility in enumerate(ix.facilities["facility"])]
+        wanted += [(m.option[i], (row.facility, row.option) in design.options)
+                   for i, row in enumerate(ix.options.itertuples())]
+        if m.stock is not None:
+            wanted += [(m.stock[k], (row.product, row.facility) in design.stocked)
+                       for k, row in enumerate(ix.pairs.itertuples())]
+        columns, values = [], []
+        for var, on in wanted:
+            if id(var) not in position:
+                if round(var.value or 0.0) != on:
+                    return None
                 continue
-            left = sum(m.seg_fill[i].value or 0.0 for i in members)
-            fills = []
-            for i in members:
-                fills.append(min(width[i], max(left, 0.0)))
-                left -= fills[-1]
-            for pos, i in enumerate(members):
-                m.seg_fill[i].set_value(fills[pos], skip_validation=True)
-                later = pos + 1 < len(members) and fills[pos + 1] > 0
-                m.seg_full[i].set_value(1.0 if later else 0.0, skip_validation=True)
-            m.safety[k].set_value(float(np.dot(slope[members], fills)), skip_validation=True)
+            columns.append(position[id(var)])
+            values.append(1.0 if on else 0.0)
+        return np.array(columns, dtype=np.int32), np.array(values)
 
     # -- number-only changes ----------------------------------------------------------------------
 
@@ -178,41 +151,57 @@ class NetworkModel:
         """Move mutable parameters to ``data``'s numbers and push the changes into HiGHS."""
         if not self.accepts(data):
             raise ValueError("the change is structural: build a new NetworkModel")
-        m, s = self.model, data.settings
-        m.fuel_index.set_value(s.fuel_index)
-        m.co2_price.set_value(s.co2_price)
-        m.carrying_rate.set_value(s.carrying_rate)
+        s = data.settings
         fac = data.facilities.set_index("facility")
-        for f, facility in enumerate(self.index.facilities["facility"]):
-            m.throughput_cap[f].set_value(float(fac.at[facility, "throughput_capacity"]))
-            m.storage_cap[f].set_value(float(fac.at[facility, "storage_capacity"]))
-        for r, cap in enumerate(data.supply["capacity"].astype(float)):
-            m.supply_cap[r].set_value(cap)
+        for m in self._models:
+            m.fuel_index.set_value(s.fuel_index)
+            m.co2_price.set_value(s.co2_price)
+            m.carrying_rate.set_value(s.carrying_rate)
+            for f, facility in enumerate(self.index.facilities["facility"]):
+                m.throughput_cap[f].set_value(float(fac.at[facility, "throughput_capacity"]))
+                m.storage_cap[f].set_value(float(fac.at[facility, "storage_capacity"]))
+            for r, cap in enumerate(data.supply["capacity"].astype(float)):
+                m.supply_cap[r].set_value(cap)
         self.data = data
-        return self.session.update()
+        return self._update()
 
     def fix_design(self, design: Design) -> dict[str, int]:
         """Keep a design (open DCs, options, stocking points) and re-flow only."""
-        ix, m = self.index, self.model
-        for f, facility in enumerate(ix.facilities["facility"]):
-            _pin(m.open[f], facility in design.open)
-        for i, row in enumerate(ix.options.itertuples()):
-            _pin(m.option[i], (row.facility, row.option) in design.options)
-        if m.stock is not None:
-            for k, row in enumerate(ix.pairs.itertuples()):
-                _pin(m.stock[k], (row.product, row.facility) in design.stocked)
-        return self.session.update()
+        ix = self.index
+        for m in self._models:
+            for f, facility in enumerate(ix.facilities["facility"]):
+                _pin(m.open[f], facility in design.open)
+            for i, row in enumerate(ix.options.itertuples()):
+                _pin(m.option[i], (row.facility, row.option) in design.options)
+            if m.stock is not None:
+                for k, row in enumerate(ix.pairs.itertuples()):
+                    _pin(m.stock[k], (row.product, row.facility) in design.stocked)
+        return self._update()
 
     def release_design(self) -> dict[str, int]:
         """Undo :meth:`fix_design`: the design decisions are free again (the last solution stays
         the MIP start, so a re-optimisation is never worse than the fixed-design run)."""
-        m = self.model
-        for var in (*m.open.values(), *m.option.values(),
-                    *(m.stock.values() if m.stock is not None else ())):
-            if not var.fixed:
-                var.setlb(0)
-                var.setub(1)
-        return self.session.update()
+        for m in self._models:
+            for var in (*m.open.values(), *m.option.values(),
+                        *(m.stock.values() if m.stock is not None else ())):
+                if not var.fixed:
+                    var.setlb(0)
+                    var.setub(1)
+        return self._update()
+
+    @property
+    def _models(self) -> tuple[pyo.ConcreteModel, ...]:
+        return self.exact.model, self.design.model
+
+    def _update(self) -> dict[str, int]:
+        """Push the models' changes into HiGHS; the exact formulation's counts are returned."""
+        self.design.session.update()
+        return self.exact.session.update()
+
+
+def _formulation(model: pyo.ConcreteModel, index: ModelIndex,
+                 session: HighsSession) -> Formulation:
+    return Formulation(model, session, ProductLinking(model, index, session))
 
 
 def number_only(base: ModelData, data: ModelData) -> bool:

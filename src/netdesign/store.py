@@ -44,7 +44,7 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,11 @@ SOLVED = ("optimal", "time_limit")
 """Statuses whose run has a solution (with an objective)."""
 
 RESULT_TABLES = Results.TABLES
-JSON_FIELDS = ("point", "settings", "change_log", "model_size", "diagnosis")
+JSON_FIELDS = ("point", "settings", "change_log", "model_size", "diagnosis", "floor_parts",
+               "exchanges")
+COST_TOLERANCE = 1e-6
+"""Relative difference between a run's objective and the sum of its cost lines that
+:meth:`ResultsStore.write_run` accepts (more means the tables belong to another solution)."""
 
 _RUNS_SCHEMA = {
     "run_id": "VARCHAR",
@@ -84,6 +88,10 @@ _RUNS_SCHEMA = {
     "diagnosis": "VARCHAR",
     "started_at": "VARCHAR",
     "finished_at": "VARCHAR",
+    "floor": "DOUBLE",
+    "gap_total": "DOUBLE",
+    "floor_parts": "VARCHAR",
+    "exchanges": "VARCHAR",
     "has_results": "BOOLEAN",
 }
 
@@ -138,7 +146,11 @@ class RunRecord:
 
     ``point`` is the sweep point (setting → value, empty for a plain scenario), ``settings`` the
     effective settings, ``change_log`` the applied changes, ``error`` the error text of a run that
-    failed (status ``error``), ``started_at``/``finished_at`` ISO timestamps.
+    failed (status ``error``), ``started_at``/``finished_at`` ISO timestamps. ``objective`` and
+    ``bound`` are total cost; ``floor`` the part no decision changes (``floor_parts`` by
+    component); ``gap`` is on the controllable cost, (objective − bound) / (objective − floor),
+    ``gap_total`` on the total. ``exchanges`` lists the designs of other runs priced in this one
+    (incumbent exchange), each with its cost and whether it was kept.
     """
 
     run_id: str
@@ -160,6 +172,10 @@ class RunRecord:
     diagnosis: list[str]
     started_at: str
     finished_at: str
+    floor: float | None = None
+    gap_total: float | None = None
+    floor_parts: dict = field(default_factory=dict)
+    exchanges: list = field(default_factory=list)
 
 
 def _json_default(value: Any) -> Any:
@@ -220,6 +236,22 @@ def _restore(series: pd.Series, dtype: str) -> pd.Series:
         return series
 
 
+def _check_one_solution(record: RunRecord, results: Results | None) -> None:
+    """Refuse a run whose stored tables would come from another solution than its objective."""
+    if results is None or results.objective is None:
+        return
+    if record.objective is None or abs(record.objective - results.objective) > COST_TOLERANCE * max(
+            abs(results.objective), 1.0):
+        raise ValueError(f"run {record.run_id!r}: the record's objective {record.objective} is "
+                         f"not the results' {results.objective}; refused")
+    if results.cost_mismatch() > COST_TOLERANCE:
+        raise ValueError(
+            f"run {record.run_id!r}: its cost lines add up to {float(results.costs.sum()):,.2f} "
+            f"but its objective is {results.objective:,.2f} (relative difference "
+            f"{results.cost_mismatch():.2e} > {COST_TOLERANCE:g}): the tables belong to another "
+            "solution; refused")
+
+
 class ResultsStore:
     """The results database of a study (see the module docstring for tables and guarantees).
 
@@ -260,6 +292,9 @@ class ResultsStore:
                 for name, schema in SCHEMAS.items():
                     cols = ", ".join(f"{_ident(c)} {t}" for c, t in schema.items())
                     self._con.execute(f"CREATE TABLE IF NOT EXISTS {_ident(name)} ({cols})")
+                for column, kind in _RUNS_SCHEMA.items():  # a study stored by an older version
+                    self._con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS "
+                                      f"{_ident(column)} {kind}")
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -378,7 +413,12 @@ class ResultsStore:
         the Results tables and ``table_columns``, ``kpis`` (name → value) to ``kpis`` with units
         from :data:`netdesign.kpis.UNITS`. The run's ``finance`` rows are deleted too: write them
         with :meth:`write_finance` after this. A frame's index is not stored.
+
+        ValueError, and nothing written, when the run's tables do not belong to the solution whose
+        objective is stored: the cost lines must add up to the objective within
+        :data:`COST_TOLERANCE` (relative), and the record's objective must be the results'.
         """
+        _check_one_solution(record, results)
         frames = self._frames(record, results, kpis)
         with self._transaction():
             for table in TABLES:
@@ -505,7 +545,8 @@ class ResultsStore:
         for f in fields(RunRecord):
             value = row[f.name]
             if f.name in JSON_FIELDS:
-                value = json.loads(value)
+                value = json.loads(value) if isinstance(value, str) and value else (
+                    f.default_factory() if callable(f.default_factory) else None)
             elif _RUNS_SCHEMA[f.name] == "DOUBLE":
                 value = None if pd.isna(value) else float(value)
                 if value is None and f.name in ("build_seconds", "solve_seconds"):
@@ -567,6 +608,9 @@ class ResultsStore:
             ),
             model_size=record.model_size,
             diagnosis=record.diagnosis,
+            gap_total=record.gap_total,
+            floor=record.floor,
+            floor_parts=record.floor_parts or {},
             **tables,
         )
 

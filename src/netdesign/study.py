@@ -11,12 +11,18 @@ Order of work:
    mutable parameters form one group, solved in one process on one persistent model (update the
    numbers, re-solve warm from the baseline solution) instead of being rebuilt; every other run is
    a group of its own;
-4. each finished run is written to ``DIR/results.duckdb`` in one transaction by this process, and
-   finance (P&L, working capital, CapEx case vs the baseline) is added at the end.
+4. each finished run is written to ``DIR/results.duckdb`` in one transaction by this process;
+5. **settling** (:mod:`netdesign.exchange`): every group is built once more and each run prices
+   the designs the other runs found (incumbent exchange), the baseline first, its fixed-network
+   runs re-solved when the baseline's design changed; a run whose cost rise over the baseline is
+   not significant is tightened, and the baseline is tightened for savings that are not; every
+   changed run is stored again;
+6. finance (P&L, working capital, CapEx case vs the baseline) is added at the end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -31,7 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from netdesign.certify import Bounds, cost_delta
 from netdesign.data import ModelData
+from netdesign.exchange import exchange, fitting, tighten, tighten_reference, unsettled_savings
 from netdesign.io import read_model
 from netdesign.results import Design, Results
 from netdesign.scenario import (
@@ -62,6 +70,10 @@ class RunTask:
     mip_gap: float | None = None
     threads: int | None = None
     log_dir: str | None = None
+    candidates: tuple[tuple[str, Design], ...] = ()
+    reference: Bounds | None = None
+    incumbent: Results | None = None
+    settle_savings: tuple[float, ...] = ()
 
 
 @dataclass
@@ -73,6 +85,8 @@ class RunOutcome:
     finished_at: str = ""
     values: np.ndarray | None = None
     reused_model: bool = False
+    exchanges: list[dict] = field(default_factory=list)
+    changed: bool = True
 
 
 @dataclass
@@ -95,30 +109,97 @@ def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
     for task in tasks:
         started = _now()
         try:
-            reused = model is not None and model.accepts(task.data)
-            if reused:
-                model.update(task.data)
-            else:
-                model = NetworkModel(task.data)
-                if task.start is not None and len(task.start) == model.size["columns"]:
-                    model.session.last_values = task.start
-            if task.scenario.mode == "fixed_network":
-                if task.design is None:
-                    raise RuntimeError("fixed_network run needs the baseline's design, and the "
-                                       "baseline has no solution")
-                model.fix_design(task.design)
-            elif reused:
-                model.release_design()
-            log = Path(task.log_dir) / f"{_safe(task.run_id)}.log" if task.log_dir else None
+            model, reused = _model_for(task, model)
             results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
-                                  threads=task.threads, log_path=log)
-            values = model.session.last_values if task.scenario is BASELINE else None
-            outcomes.append(RunOutcome(task, results, "", started, _now(), values, reused))
+                                  threads=task.threads, log_path=_log_path(task))
+            outcomes.append(RunOutcome(task, results, "", started, _now(),
+                                       model.session.last_values, reused))
         except Exception as err:  # a failed run is stored with its error; the others go on
             model = None
-            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-            outcomes.append(RunOutcome(task, None, detail, started, _now()))
+            outcomes.append(RunOutcome(task, None, _error_text(err), started, _now()))
     return outcomes
+
+
+def settle_group(tasks: list[RunTask]) -> list[RunOutcome]:
+    """Settle solved runs in order (see the module docstring): each task carries its run's
+    incumbent and start; a fixed-network run is re-solved on its (new) design, a reoptimize run
+    prices the candidate designs and may be tightened. Only changed runs come back changed."""
+    outcomes: list[RunOutcome] = []
+    model: NetworkModel | None = None
+    design: Design | None = None
+    for task in tasks:
+        started = _now()
+        try:
+            if task.scenario.mode == "fixed_network":
+                if design is None or design == task.design:
+                    outcomes.append(RunOutcome(task, task.incumbent, changed=False))
+                    continue
+                task = RunTask(**{**task.__dict__, "design": design})
+            model, _ = _model_for(task, model)
+            outcome = _settle(model, task, started)
+            if task.scenario is BASELINE and outcome.results is not None:
+                design = Design.of(outcome.results)
+            outcomes.append(outcome)
+        except Exception as err:  # the run keeps what it had
+            model = None
+            outcomes.append(RunOutcome(task, task.incumbent, _error_text(err), started, _now(),
+                                       changed=False))
+    return outcomes
+
+
+def _settle(model: NetworkModel, task: RunTask, started: str) -> RunOutcome:
+    results = task.incumbent
+    if task.scenario.mode == "fixed_network":
+        results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
+                              threads=task.threads, log_path=_log_path(task))
+        return RunOutcome(task, results, "", started, _now(), model.session.last_values, True,
+                          [{"design_of": "baseline", "cost": results.objective,
+                            "incumbent": task.incumbent.objective, "kept": True,
+                            "note": "re-solved on the baseline's new design"}])
+    results, log = exchange(model, results, list(task.candidates), mip_gap=task.mip_gap or
+                            task.data.settings.solver.mip_gap, threads=task.threads or 1)
+    left = (task.time_limit or task.data.settings.solver.time_limit) - results.solve_seconds
+    mip_gap = task.mip_gap or task.data.settings.solver.mip_gap
+    note = ""
+    if task.scenario is BASELINE and task.settle_savings:
+        results, note = tighten_reference(model, results, task.settle_savings, mip_gap=mip_gap,
+                                          seconds_left=left, threads=task.threads or 1)
+    elif task.reference is not None:
+        results, note = tighten(model, results, task.reference, mip_gap=mip_gap,
+                                seconds_left=left, threads=task.threads or 1)
+    if note:
+        log.append({"note": note})
+    changed = results is not task.incumbent
+    return RunOutcome(task, results, "", started, _now(), model.session.last_values, False, log,
+                      changed)
+
+
+def _model_for(task: RunTask, model: NetworkModel | None) -> tuple[NetworkModel, bool]:
+    """The model ``task`` runs on: ``model`` updated when the change is number-only, else a new
+    one (started from ``task.start`` when it fits); its design fixed or released."""
+    reused = model is not None and model.accepts(task.data)
+    if reused:
+        model.update(task.data)
+    else:
+        model = NetworkModel(task.data)
+        if task.start is not None and len(task.start) == model.size["columns"]:
+            model.session.last_values = task.start
+    if task.scenario.mode == "fixed_network":
+        if task.design is None:
+            raise RuntimeError("fixed_network run needs the baseline's design, and the "
+                               "baseline has no solution")
+        model.fix_design(task.design)
+    elif reused:
+        model.release_design()
+    return model, reused
+
+
+def _log_path(task: RunTask) -> Path | None:
+    return Path(task.log_dir) / f"{_safe(task.run_id)}.log" if task.log_dir else None
+
+
+def _error_text(err: Exception) -> str:
+    return "".join(traceback.format_exception_only(type(err), err)).strip()
 
 
 def _safe(run_id: str) -> str:
@@ -217,56 +298,146 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
             notify(f"✗ {scenario.run_id}: {error}", None)
         for run_id in plan.skipped:
             notify(f"= {run_id}: already stored with the same inputs, skipped", None)
-        design, start = None, None
-        if plan.baseline is not None:
-            notify("solving the baseline ...", None)
-            alone = RunTask(**{**plan.baseline.__dict__, "threads": os.cpu_count() or 1})
-            (outcome,) = execute_group([alone])
-            _store(store, outcome)
-            notify("done", outcome)
-            start = outcome.values
-            if outcome.results is not None and outcome.results.ok:
-                design = Design.of(outcome.results)
-        if design is None and "baseline" in plan.skipped:
-            stored = store.load_results("baseline")
-            design = Design.of(stored) if stored.ok else None
-        groups = [[_with(t, design, start) for t in group] for group in plan.groups]
+        base = _solve_baseline(store, plan, notify)
+        design = Design.of(base.results) if base.results is not None and base.results.ok \
+            else None
+        groups = [[_with(t, design, base.values) for t in group] for group in plan.groups]
         if groups:
             notify(f"solving {sum(map(len, groups))} scenario run(s) in {len(groups)} group(s) "
                    f"on {scheduler or f'{workers} local worker(s)'} ...", None)
+        solved: dict[str, RunOutcome] = {"baseline": base} if base.results is not None else {}
         for outcome in _run_groups(groups, workers, scheduler):
             _store(store, outcome)
             notify("done", outcome)
+            solved[outcome.task.run_id] = outcome
+        _settle_study(store, plan, solved, base, groups, workers, scheduler, notify)
         add_finance(store, plan.applied)
     return out
+
+
+@dataclass
+class _Baseline(RunOutcome):
+    model: NetworkModel | None = None
+
+
+def _solve_baseline(store, plan: StudyPlan, notify) -> RunOutcome:
+    """Solve the baseline in this process (all cores), keeping its model for settling; a stored
+    baseline (resume) is loaded instead."""
+    if plan.baseline is None:
+        stored = store.load_results("baseline") if "baseline" in plan.skipped else None
+        task = RunTask("baseline", BASELINE, plan.applied["baseline"].data,
+                       plan.applied["baseline"].input_hash, plan.applied["baseline"].log)
+        return _Baseline(task, stored, changed=False)
+    notify("solving the baseline ...", None)
+    task = RunTask(**{**plan.baseline.__dict__, "threads": os.cpu_count() or 1})
+    started = _now()
+    try:
+        model, _ = _model_for(task, None)
+        results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
+                              threads=task.threads, log_path=_log_path(task))
+        outcome = _Baseline(task, results, "", started, _now(), model.session.last_values,
+                            model=model)
+    except Exception as err:
+        outcome = _Baseline(task, None, _error_text(err), started, _now())
+    _store(store, outcome)
+    notify("done", outcome)
+    return outcome
+
+
+def _settle_study(store, plan: StudyPlan, solved: dict[str, RunOutcome], base: RunOutcome,
+                  groups: list[list[RunTask]], workers: int, scheduler: str | None,
+                  notify) -> None:
+    """Incumbent exchange and tightening (module docstring, step 5): the baseline first, on its
+    live model in this process, then every other group on the workers."""
+    if base.results is None or not base.results.ok:
+        return
+    ok = {run_id: o for run_id, o in solved.items() if o.results is not None and o.results.ok}
+    candidates = tuple((run_id, Design.of(o.results)) for run_id, o in ok.items())
+    base_task = RunTask(**{**base.task.__dict__, "incumbent": base.results,
+                           "candidates": fitting(candidates, base.task.data),
+                           "settle_savings": unsettled_savings(base.results, ok),
+                           "threads": os.cpu_count() or 1})
+    if base_task.candidates or base_task.settle_savings:
+        notify("settling: the baseline prices the designs of the other runs ...", None)
+        model = getattr(base, "model", None) or NetworkModel(base_task.data)
+        if getattr(base, "model", None) is None and base.values is not None:
+            model.session.last_values = base.values
+        settled = _settle(model, base_task, _now())
+        if settled.changed:
+            _store(store, settled)
+            notify("settled", settled)
+            base = settled
+        candidates += (("baseline", Design.of(base.results)),)
+    reference = Bounds(base.results.objective, base.results.bound)
+    design = Design.of(base.results)
+    todo = []
+    for group in groups:
+        tasks = [_settle_task(t, ok.get(t.run_id), candidates, reference, design)
+                 for t in group]
+        tasks = [t for t in tasks if t is not None]
+        if tasks:
+            todo.append(tasks)
+    if not todo:
+        return
+    notify(f"settling {sum(map(len, todo))} run(s): designs of other runs priced in each, "
+           "rises not yet significant tightened ...", None)
+    for outcome in _run_groups(todo, workers, scheduler, work=settle_group):
+        if outcome.changed and outcome.results is not None:
+            _store(store, outcome)
+            notify("settled", outcome)
+        elif outcome.error:
+            notify(f"! {outcome.task.run_id}: settling failed ({outcome.error}); its first "
+                   "answer stands", None)
+
+
+def _settle_task(task: RunTask, solved: RunOutcome | None, candidates, reference: Bounds,
+                 design: Design) -> RunTask | None:
+    """The settling task of one solved run, or None when it has nothing to settle."""
+    if solved is None:
+        return None
+    results = solved.results
+    if task.scenario.mode == "fixed_network":
+        if design == task.design:
+            return None
+        return RunTask(**{**task.__dict__, "incumbent": results, "start": solved.values,
+                          "design": design})
+    own = Design.of(results)
+    mine = tuple(c for c in fitting(candidates, task.data) if c[1] != own)
+    rise = cost_delta(Bounds(results.objective, results.bound), reference)
+    if not mine and (rise.significant or rise.point <= 0):
+        return None
+    return RunTask(**{**task.__dict__, "incumbent": results, "start": solved.values,
+                      "candidates": mine, "reference": reference})
 
 
 def _with(task: RunTask, design: Design | None, start: np.ndarray | None) -> RunTask:
     return RunTask(**{**task.__dict__, "design": design, "start": start})
 
 
-def _run_groups(groups: list[list[RunTask]], workers: int, scheduler: str | None):
-    """Yield outcomes as groups finish, on local processes or a Dask cluster."""
+def _run_groups(groups: list[list[RunTask]], workers: int, scheduler: str | None,
+                work=execute_group):
+    """Yield outcomes as groups finish (``work`` on each group), on local processes or a Dask
+    cluster."""
     if not groups:
         return
     if scheduler:
         from distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = [client.submit(execute_group, g, pure=False) for g in groups]
+            futures = [client.submit(work, g, pure=False) for g in groups]
             for future in as_completed(futures):
                 yield from future.result()
         return
     if workers <= 1:
         for group in groups:
-            yield from execute_group(group)
+            yield from work(group)
         return
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
-        pending: set[Future] = {pool.submit(execute_group, g) for g in groups}
+        pending: set[Future] = {pool.submit(work, g) for g in groups}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -301,7 +472,9 @@ def _record(task_or_scenario, status: str, results: Results | None, error: str,
         solve_seconds=results.solve_seconds if results else 0.0, change_log=log, error=error,
         model_size=results.model_size if results else {},
         diagnosis=results.diagnosis if results else [], started_at=started,
-        finished_at=finished,
+        finished_at=finished, floor=results.floor if results else None,
+        gap_total=results.gap_total if results else None,
+        floor_parts=results.floor_parts if results else {},
     )
 
 
@@ -313,6 +486,7 @@ def _store(store, outcome: RunOutcome) -> None:
     record = _record(task.scenario, status, results, outcome.error, task.change_log,
                      outcome.started_at, outcome.finished_at, task.input_hash,
                      task.data.settings.model_dump(mode="json"))
+    record = dataclasses.replace(record, exchanges=outcome.exchanges)
     kpis = compute_kpis(task.data, results) if results is not None and results.ok else None
     store.write_run(record, results, kpis)
 

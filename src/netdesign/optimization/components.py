@@ -72,8 +72,9 @@ def add_parameters(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
                              initialize=dict(enumerate(supply["capacity"].astype(float))))
 
 
-def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
-    """Decisions: open, option, stock, assign (binaries); flow, unmet, safety stock (continuous)."""
+def add_variables(m: pyo.ConcreteModel, ix: ModelIndex, segments: bool = True) -> None:
+    """Decisions: open, option, stock, assign (binaries); flow, unmet, safety stock (continuous);
+    with ``segments``, the pooled safety stock's PWL segment fills and binaries."""
     s = ix.data.settings
     m.flow = pyo.Var(range(len(ix.flows)), within=pyo.NonNegativeReals)
     m.open = pyo.Var(range(len(ix.facilities)), within=pyo.Binary)
@@ -92,9 +93,10 @@ def add_variables(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
             m.unmet[d].fix(0)
     m.safety = pyo.Var(range(len(ix.pairs)), within=pyo.NonNegativeReals)
     seg = ix.segments
-    m.seg_fill = pyo.Var(range(len(seg)), within=pyo.NonNegativeReals,
+    n_segments = len(seg) if segments else 0
+    m.seg_fill = pyo.Var(range(n_segments), within=pyo.NonNegativeReals,
                          bounds=lambda _m, k: (0.0, float(seg["width"].iat[k])))
-    m.seg_full = pyo.Var(range(len(seg)), within=pyo.Binary)
+    m.seg_full = pyo.Var(range(n_segments), within=pyo.Binary)
     m.option_handling = pyo.Var(range(len(ix.options)), within=pyo.Reals)
 
 

@@ -353,6 +353,34 @@ def safety_stock(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     )
 
 
+def safety_stock_chord(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """SS_pj ≥ (g̃(V̄_pj) / V̄_pj) · V_pj, V̄_pj = Σ_k W_k   (the design relaxation's safety stock).
+
+    The chord of the pair's piecewise-linear safety stock g̃ over its whole range [0, V̄]: g̃ is
+    concave with g̃(0) = 0, so the chord lies below it on the range and every exact solution
+    satisfies this row. It is what the exact model's LP relaxation gives (the incremental
+    formulation is sharp), here without its segment variables and rows. Without pooling the
+    exact (linear) rows are used.
+    """
+    if not ix.data.settings.inventory.pooling:
+        safety_stock(m, ix)
+        return
+    weight = variance_weight(ix.flows, ix.demand, ix.pairs)
+    seg = ix.segments
+    rise = (seg["width"] * seg["slope"]).groupby(seg["pair"]).sum()
+    run = seg["width"].groupby(seg["pair"]).sum()
+    chord = (rise / run).reindex(range(len(ix.pairs))).to_numpy()
+    with_segments = np.flatnonzero(np.isfinite(chord))
+    for k in np.setdiff1d(np.arange(len(ix.pairs)), with_segments):
+        m.safety[int(k)].fix(0)
+
+    def rule(m, k):
+        out = ix.ships_from[k]
+        return m.safety[k] >= linear(m.flow, out, weight[out] * chord[k])
+
+    m.safety_chord = pyo.Constraint(with_segments.tolist(), rule=rule)
+
+
 def _unpooled_coefficients(ix: ModelIndex) -> np.ndarray:
     """Safety stock per unit shipped when every customer is protected on its own.
 

@@ -10,11 +10,12 @@ step with the same differences, gives the LP relaxation's bound, re-solved warm 
 
 **HiGHS optimises the controllable cost.** HiGHS measures its relative MIP gap against the whole
 objective, constant included (``limitsToGap``), so on a model whose total is mostly a cost no
-design can change (purchase at the cheapest supplier, :func:`netdesign.optimization.costs.cost_floor`)
-a 1 % gap of total can be 13 % of what the study is about. The session hands HiGHS the objective
-less that floor (the offset is lowered by it: the same optimum, the same solutions) and adds the
-floor back to every objective and bound it reports, so ``mip_rel_gap`` means "within x % of the
-cost the network controls": gap = (incumbent − bound) / (incumbent − floor).
+design can change (purchase at the cheapest supplier,
+:func:`netdesign.optimization.costs.cost_floor`) a 1 % gap of total can be 13 % of what the study
+is about. The session hands HiGHS the objective less that floor (the offset is lowered by it: the
+same optimum, the same solutions) and adds the floor back to every objective and bound it reports,
+so ``mip_rel_gap`` means "within x % of the cost the network controls": gap = (incumbent − bound) /
+(incumbent − floor).
 """
 
 from __future__ import annotations
@@ -102,6 +103,36 @@ class Compiled:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """Rows to add to a live model, CSR by row: lower ≤ Σ values·x[columns] ≤ upper."""
+
+    labels: list[str]
+    lower: np.ndarray
+    upper: np.ndarray
+    starts: np.ndarray
+    columns: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, rows: list[tuple[str, float, float, np.ndarray, np.ndarray]]) -> Rows:
+        """From (label, lower, upper, columns, values) tuples."""
+        sizes = [len(r[3]) for r in rows]
+        return cls(
+            labels=[r[0] for r in rows],
+            lower=np.array([r[1] for r in rows], dtype=float),
+            upper=np.array([r[2] for r in rows], dtype=float),
+            starts=np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int32) if rows else np.zeros(0,
+                                                                                         np.int32),
+            columns=np.concatenate([r[3] for r in rows]).astype(np.int32) if rows else np.zeros(
+                0, np.int32),
+            values=np.concatenate([r[4] for r in rows]).astype(float) if rows else np.zeros(0),
+        )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
 class SolveOutcome:
     """What one solve ended with: objective and bound are total cost (floor included)."""
 
@@ -150,6 +181,7 @@ class HighsSession:
         self.last_values: np.ndarray | None = None
         self.changes: dict[str, int] = {}
         self._relaxation: highspy.Highs | None = None
+        self.cut_rows = 0
 
     @property
     def size(self) -> dict[str, int]:
@@ -168,6 +200,7 @@ class HighsSession:
         if not new.same_structure(old):
             self._pass(new)
             self.compiled, self.last_values, self._relaxation = new, None, None
+            self.cut_rows = 0
             self.changes = {"rebuilt": 1}
             return self.changes
         self.changes = _push_changes(self.highs, old, new, self.floor)
@@ -227,14 +260,17 @@ class HighsSession:
         )
         return self.cost_of(values) if ok else None
 
-    def restrict(self, columns: np.ndarray, upper: float | None = None,
-                 relax: np.ndarray | None = None) -> None:
-        """Temporarily, in HiGHS only: cap ``columns`` at ``upper`` and make ``relax``
-        continuous. :meth:`unrestrict` returns to the compiled model."""
-        h = self.highs
-        if upper is not None and len(columns):
-            h.changeColsBounds(len(columns), columns, self.compiled.col_lower[columns],
-                               np.minimum(self.compiled.col_upper[columns], upper))
+    def restrict(self, columns: np.ndarray, upper: float | np.ndarray | None = None,
+                 relax: np.ndarray | None = None, lower: float | np.ndarray | None = None) -> None:
+        """Temporarily, in HiGHS only: bound ``columns`` to [lower, upper] (within their own
+        bounds) and make ``relax`` continuous. :meth:`unrestrict` returns to the compiled model."""
+        c, h = self.compiled, self.highs
+        if (upper is not None or lower is not None) and len(columns):
+            low = c.col_lower[columns] if lower is None else np.maximum(c.col_lower[columns],
+                                                                        lower)
+            high = c.col_upper[columns] if upper is None else np.minimum(c.col_upper[columns],
+                                                                         upper)
+            h.changeColsBounds(len(columns), columns, low, high)
         if relax is not None and len(relax):
             h.changeColsIntegrality(len(relax), relax, np.full(
                 len(relax), highspy.HighsVarType.kContinuous, dtype=np.uint8))
@@ -245,6 +281,15 @@ class HighsSession:
             h.changeColsBounds(len(columns), columns, c.col_lower[columns], c.col_upper[columns])
         if relax is not None and len(relax):
             h.changeColsIntegrality(len(relax), relax, _integrality(c.integer[relax]))
+
+    def add_rows(self, rows: Rows) -> None:
+        """Add valid inequalities (cuts) to the MIP and to its continuous copy. They stay until
+        the structure changes (:meth:`update` then passes the model anew, without them)."""
+        targets = [self.highs] + ([self._relaxation] if self._relaxation is not None else [])
+        for h in targets:
+            h.addRows(len(rows.lower), rows.lower, rows.upper, len(rows.columns), rows.starts,
+                      rows.columns, rows.values)
+        self.cut_rows += len(rows.lower)
 
     def load(self, values: np.ndarray) -> None:
         """Set the Pyomo variables to ``values`` (one per column) and keep them as the start."""
@@ -275,7 +320,7 @@ class HighsSession:
             start.value_valid = True
             h.setSolution(start)
         if progress is not None:
-            _watch(h, progress)
+            _watch(h, progress, self.floor)
         begin = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - begin
@@ -393,8 +438,9 @@ def relative_gap(objective: float, bound: float, floor: float = 0.0) -> float:
     return abs(objective - bound) / max(abs(objective - floor), 1e-9)
 
 
-def _watch(h: highspy.Highs, progress: Progress, every: float = 10.0) -> None:
-    """Report each improving MIP solution, and the search state every ``every`` seconds."""
+def _watch(h: highspy.Highs, progress: Progress, floor: float, every: float = 10.0) -> None:
+    """Report each improving MIP solution, and the search state every ``every`` seconds, in
+    total cost (HiGHS works on the objective less ``floor``; its gap is the controllable one)."""
     last = [-every]
 
     def report(event, phase: str) -> None:
@@ -403,8 +449,8 @@ def _watch(h: highspy.Highs, progress: Progress, every: float = 10.0) -> None:
         progress({
             "phase": phase,
             "elapsed": float(out.running_time),
-            "incumbent": float(out.mip_primal_bound),
-            "bound": float(out.mip_dual_bound),
+            "incumbent": float(out.mip_primal_bound) + floor,
+            "bound": float(out.mip_dual_bound) + floor,
             "gap": float(out.mip_gap),
         })
 

@@ -26,17 +26,26 @@ from netdesign.optimization.components import add_parameters, add_variables
 from netdesign.optimization.costs import add_costs
 from netdesign.optimization.index import ModelIndex, build_index
 
+FORMULATIONS = ("exact", "design")
+"""``exact``: the model as stated, pooled safety stock piecewise-linear with segment binaries.
+``design``: its relaxation with the pooled safety stock at the chord of its whole range (no
+segment variables): the same decisions, a valid lower bound, several times faster to search
+(:mod:`netdesign.optimization.search`)."""
 
-def build_model(data: ModelData, network: Network | None = None) -> tuple[pyo.ConcreteModel,
-                                                                          ModelIndex]:
+
+def build_model(data: ModelData, network: Network | None = None, *,
+                index: ModelIndex | None = None,
+                formulation: str = "exact") -> tuple[pyo.ConcreteModel, ModelIndex]:
     """The Pyomo model of ``data`` and the index tables its components are positioned by."""
-    network = network or build_network(data)
-    ix = build_index(network, data)
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation must be one of {FORMULATIONS}, not {formulation!r}")
+    ix = index or build_index(network or build_network(data), data)
+    exact = formulation == "exact"
     with PauseGC():
         m = pyo.ConcreteModel(name=data.settings.name)
         # parameters and variables
         add_parameters(m, ix)
-        add_variables(m, ix)
+        add_variables(m, ix, segments=exact)
         # constraint families
         c.demand_satisfaction(m, ix)
         c.flow_balance(m, ix)
@@ -53,7 +62,10 @@ def build_model(data: ModelData, network: Network | None = None) -> tuple[pyo.Co
         c.facility_count(m, ix)
         c.service_band(m, ix)
         c.strategy(m, ix)
-        c.safety_stock(m, ix)
+        if exact:
+            c.safety_stock(m, ix)
+        else:
+            c.safety_stock_chord(m, ix)
         # objective: total landed cost
         add_costs(m, ix)
     return m, ix
