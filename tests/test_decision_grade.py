@@ -9,14 +9,19 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import yaml
 
 from modelkit import Kit
 from netdesign.certify import Bounds, annuity_factor, benefit_delta, cost_delta, npv_interval
+from netdesign.compare import compare
 from netdesign.exchange import design_fits, exchange
 from netdesign.optimization.highs import SolveOutcome, relative_gap
 from netdesign.results import Design
 from netdesign.solve import NetworkModel, solve
+from netdesign.store import ResultsStore
+from netdesign.study import run_study
 from test_solution_checks import check_solution, mini_retail
+from test_store import make_record
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +154,102 @@ def test_design_fits_filters_what_a_run_rules_out(mini):
         "forced_closed" if f == "DC_DAL" else s for f, s in zip(
             mini.facilities["facility"], mini.facilities["status"], strict=True)]))
     assert not design_fits(design, closed)
+
+
+# -- one solution per stored run ---------------------------------------------------------------
+
+
+def _stored_as_one_solution(data, results, store, run_id):
+    """The run recomputes from its own tables (feasible, cost lines = recomputation), its cost
+    lines add up to its objective, and the store takes it and gives it back whole."""
+    check_solution(data, results)
+    assert results.cost_mismatch() < 1e-9
+    record = make_record(run_id, results)
+    store.write_run(dataclasses.replace(record, floor=results.floor), results, None)
+    back = store.load_results(run_id)
+    assert float(back.costs.sum()) == pytest.approx(back.objective, rel=1e-9)
+
+
+def test_every_solution_path_stores_one_solution(mini, tmp_path):
+    """Cold solve, kept MIP start, persistent re-solve, fixed twin, reoptimize from the twin,
+    incumbent exchange: each stored run's tables come from the solution whose objective is
+    stored (the fuel_up_20 defect stored a reoptimize objective with its twin's tables)."""
+    model = NetworkModel(mini)
+    with ResultsStore(tmp_path / "results.duckdb") as store:
+        cold = model.solve(mip_gap=0)
+        _stored_as_one_solution(mini, cold, store, "cold")
+        kept = solve(mini, mip_gap=0.5)
+        assert "no MIP search is run" in kept.solver_log
+        _stored_as_one_solution(mini, kept, store, "kept_start")
+        dearer = mini.evolve(settings=mini.settings.model_copy(update={"fuel_index": 1.3}))
+        model.update(dearer)
+        warm = model.solve(mip_gap=1e-4)
+        _stored_as_one_solution(dearer, warm, store, "persistent")
+        model.fix_design(Design.of(cold))
+        twin = model.solve(mip_gap=1e-4)
+        _stored_as_one_solution(dearer, twin, store, "fixed_twin")
+        model.release_design()
+        again = model.solve(mip_gap=1e-4)
+        assert again.objective <= twin.objective * (1 + 1e-9)  # never dearer than its twin
+        _stored_as_one_solution(dearer, again, store, "reoptimize_from_twin")
+        closed = sorted(set(mini.facilities["facility"]) - set(again.open_facilities))
+        model.fix_design(Design(frozenset(again.open_facilities) | {closed[0]}, frozenset(),
+                                frozenset()))
+        poor = model.solve(mip_gap=1e-4)
+        model.release_design()
+        poor = dataclasses.replace(poor, bound=again.bound)
+        swapped, log = exchange(model, poor, [("sibling", Design.of(again))], mip_gap=1e-4)
+        assert log[0]["kept"]
+        _stored_as_one_solution(dearer, swapped, store, "exchanged")
+
+
+# -- a study never contradicts itself --------------------------------------------------------
+
+
+def triangle_trap() -> Kit:
+    """Three DCs pairwise covering three customers and a fourth, M, serving all three dearer.
+
+    The LP relaxation opens the triangle at ½ (cost 1.5 F) and leaves M at 0, so the LP-support
+    start is two triangle DCs (2 F = 2,000); the optimum is M (1,500 + 3 × 100 × 1 = 1,800).
+    Freight has a fuel part, so a fuel rise makes every design dearer.
+    """
+    kit = Kit("triangle trap", solver={"threads": 1, "mip_gap": 0.9})
+    kit.mode("road", fuel_share=0.5)
+    kit.product("P")
+    for dc in ("A", "B", "C"):
+        kit.dc(dc, fixed_cost=1_000)
+    kit.dc("M", fixed_cost=1_500)
+    for c in ("C1", "C2", "C3"):
+        kit.customer(c).demand(c, "P", 100)
+    pairs = {"A": ("C1", "C2"), "B": ("C2", "C3"), "C": ("C3", "C1")}
+    for dc, served in pairs.items():
+        for c in served:
+            kit.lane(dc, c, cost=0.0)
+    for c in ("C1", "C2", "C3"):
+        kit.lane("M", c, cost=1.0)
+    return kit
+
+
+def test_a_sweep_sibling_s_design_wins_and_the_study_stays_monotone(tmp_path):
+    """The baseline (loose gap) keeps its poor LP-support start; the fuel sweep (exact) finds M.
+    Without exchange the fuel rises would read as savings; settling prices M in the baseline,
+    keeps it, logs it, and every fuel point costs more than the one before."""
+    model = triangle_trap().write(tmp_path / "model")
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "fuel.yaml").write_text(yaml.safe_dump({
+        "name": "fuel", "model": str(model), "settings": {"solver": {"mip_gap": 0.0}},
+        "sweep": {"settings.fuel_index": [1.1, 1.3]}}))
+    out = run_study(model, [scenarios], tmp_path / "study", workers=1)
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        runs = store.runs().set_index("run_id")
+        base = store.load_results("baseline")
+    assert base.open_facilities == ["M"]
+    assert base.objective == pytest.approx(1_800.0)
+    kept = [e for e in runs.at["baseline", "exchanges"] if e.get("kept")]
+    assert kept and kept[0]["design_of"].startswith("fuel") and kept[0]["incumbent"] > 1_800
+    costs = [runs.at[r, "objective"] for r in ("baseline", "fuel[fuel_index=1.1]",
+                                               "fuel[fuel_index=1.3]")]
+    assert costs == sorted(costs) and costs[0] < costs[1] < costs[2]
+    comparison = compare(out)
+    assert comparison.intervals.loc["fuel[fuel_index=1.1]", "low"] > 0  # a certified rise

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netdesign.certify import Bounds, cost_delta
+from netdesign.certify import Bounds, benefit_delta, cost_delta, npv_interval
 from netdesign.data import ModelData
 from netdesign.exchange import exchange, fitting, tighten, tighten_reference, unsettled_savings
 from netdesign.io import read_model
@@ -520,11 +520,33 @@ def add_finance(store, applied: dict[str, AppliedScenario]) -> None:
             case = capex_case(base_data, base, data, results)
             parts.append(_lines("capex_case", pd.Series(
                 {k: v for k, v in case.summary().items() if isinstance(v, int | float)})))
+            parts.append(_lines("certified", certified_lines(
+                results, base, float((run_pnl - base_pnl)["ebit"]), case)))
             flows = case.cash_flows.set_index("year")
             for column in flows.columns:
                 parts.append(_lines(f"cash_flow_{column}",
                                     flows[column].rename(lambda y: f"year_{int(y)}")))
         store.write_finance(run_id, pd.concat(parts, ignore_index=True))
+
+
+def certified_lines(results: Results, base: Results, ebit_delta: float, case) -> pd.Series:
+    """The deltas of a run vs the baseline with the intervals their bounds certify
+    (:mod:`netdesign.certify`): total cost, EBIT and the CapEx case's NPV, each as
+    ``<name>``, ``<name>_low``, ``<name>_high`` and ``<name>_significant`` (1 or 0)."""
+    run, ref = (Bounds(r.objective, r.bound if r.bound is not None else -np.inf)
+                for r in (results, base))
+    intervals = {
+        "total_cost_delta": cost_delta(run, ref),
+        "ebit_delta": benefit_delta(ebit_delta, run, ref),
+        "npv": npv_interval(case.npv, run, ref, rate=case.discount_rate,
+                            tax_rate=case.tax_rate, years=case.horizon_years),
+    }
+    lines = {}
+    for name, interval in intervals.items():
+        lines.update({name: interval.point, f"{name}_low": interval.low,
+                      f"{name}_high": interval.high,
+                      f"{name}_significant": float(interval.significant)})
+    return pd.Series(lines)
 
 
 def _lines(section: str, series: pd.Series) -> pd.DataFrame:

@@ -20,8 +20,9 @@ the chord of its range (no segment variables). Stages:
    relaxation, its dual bound bounds the exact optimum.
 4. **Exact flows.** The design MIP's design fixed in the exact model, solved exactly: an upper
    bound and the answer's candidate.
-5. **Search.** Only when 1–4 leave the gap above ``mip_gap``: the exact MIP from the best
-   solution with the time left (and the root's cuts); its bound is combined with the others.
+5. **Search.** Only when the design MIP finished and 1–4 still leave the gap above ``mip_gap``
+   (the exact safety stock is then what keeps it open): the exact MIP from the best solution
+   with the time left (and the root's cuts); its bound is combined with the others.
 
 The answer is the best exact solution found; its gap is (objective − best bound) / (objective −
 floor), every bound being a bound of the exact model.
@@ -48,8 +49,10 @@ START_GAP = 0.01
 START_SHARE = 0.25
 #: share of mip_gap the design MIP is solved to (the rest is left for the exact flows)
 DESIGN_GAP_SHARE = 0.5
-#: share of the time left that the design MIP may use
-DESIGN_SHARE = 0.8
+#: share of the time limit kept back from the design MIP for the exact flows of its design
+EXACT_RESERVE = 0.05
+#: the exact search runs only with at least this share of the time limit left
+SEARCH_MIN_SHARE = 0.25
 #: variables the two formulations share (same index, same meaning)
 SHARED = ("flow", "open", "option", "stock", "assign", "unmet", "safety", "option_handling")
 
@@ -119,10 +122,13 @@ class Search:
             bound = _higher(bound, design.bound)
             if design.values is not None and not self._within(best, bound):
                 best = _better(best, self.exact_flows(design.values))
-        if not self._within(best, bound) and self.clock.left() > 1.0:
-            searched = self.exact_search(best)
-            best = _better(best, searched)
-            bound = _higher(bound, searched.bound)
+            # the exact search pays only when the design MIP finished and the exact safety stock
+            # is what keeps the gap open; a design MIP stopped by the clock is the bound's limit
+            if (design.status == "optimal" and not self._within(best, bound)
+                    and self.clock.left() > SEARCH_MIN_SHARE * self.clock.limit):
+                searched = self.exact_search(best)
+                best = _better(best, searched)
+                bound = _higher(bound, searched.bound)
         return self._final(best, bound=bound)
 
     def root_bound(self) -> SolveOutcome:
@@ -169,7 +175,8 @@ class Search:
             self.exact.session.load(start.values)
             copy_values(self.exact.model, self.design.model)
             self.design.session.start_from_model_values()
-        return self._mip(self.design, "design", self.clock.left() * DESIGN_SHARE,
+        reserve = max(EXACT_RESERVE * self.clock.limit, 5.0)
+        return self._mip(self.design, "design", max(self.clock.left() - reserve, 1.0),
                          self.mip_gap * DESIGN_GAP_SHARE)
 
     def exact_flows(self, design_values: np.ndarray) -> SolveOutcome | None:

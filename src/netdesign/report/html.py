@@ -189,8 +189,9 @@ class Page:
                 if self.beats_baseline(best):
                     cards.append(self.card("Best scenario", e(best), gain, hero=True))
                 else:
-                    cards.append(self.card("Best scenario", "None better",
-                                           f"closest: {e(best)}, {gain}", hero=True))
+                    cards.append(self.card("Best scenario", "None certified better",
+                                           f"closest: {e(best)}, {gain}, not significant at "
+                                           "the runs' gaps", hero=True))
             kb = d.kpis(base)
             if best and not self.beats_baseline(best):
                 best = None
@@ -245,12 +246,34 @@ class Page:
                 scored.append((score, r))
         return max(scored)[1] if scored else None
 
+    def certified(self, run_id: str) -> dict:
+        """The run's deltas vs the baseline with their certified intervals (finance section
+        ``certified``: total_cost_delta, ebit_delta, npv, each with _low, _high, _significant)."""
+        return self.data.finance(run_id, "certified")
+
     def beats_baseline(self, run_id: str) -> bool:
-        d = self.data
-        ebit = d.finance(run_id, "pnl_delta").get("ebit", math.nan)
-        if fmt.ok(ebit):
-            return ebit > 0.5
-        return d.objective(run_id) < d.objective(d.baseline) - 0.5
+        """True only when the bounds certify the gain: the EBIT delta's interval lies above 0
+        (without finance, the total cost delta's below 0). A delta inside the gaps is never a
+        saving, and its run is never the best scenario."""
+        c = self.certified(run_id)
+        if "ebit_delta_low" in c:
+            return fmt.ok(c["ebit_delta_low"]) and c["ebit_delta_low"] > 0
+        if "total_cost_delta_high" in c:
+            return fmt.ok(c["total_cost_delta_high"]) and c["total_cost_delta_high"] < 0
+        return False
+
+    def interval(self, run_id: str, name: str) -> str:
+        """``[low, high]`` under a delta, and the tag "not significant at this gap" when the
+        interval contains 0."""
+        c = self.certified(run_id)
+        low, high = c.get(f"{name}_low", math.nan), c.get(f"{name}_high", math.nan)
+        if not (fmt.ok(low) and fmt.ok(high)):
+            return ""
+        text = (f'<span class="dl neutral">[{fmt.money(low, self.cur, sign=True)}, '
+                f'{fmt.money(high, self.cur, sign=True)}]</span>')
+        if c.get(f"{name}_significant", 0.0) < 0.5:
+            text += '<span class="dl ns">not significant at this gap</span>'
+        return text
 
     def best_callout(self, best: str) -> str:
         d = self.data
@@ -268,7 +291,8 @@ class Page:
             bits.append(f"CapEx {fmt.money(case['capex'], self.cur)}")
         if not self.beats_baseline(best):
             return ('<div class="callout warn">No scenario improves on the baseline\'s annual '
-                    "EBIT. Closest: " + "; ".join(bits) + ".</div>")
+                    "EBIT by more than the runs' optimality gaps can explain. Closest: "
+                    + "; ".join(bits) + ".</div>")
         return ('<div class="callout">Best scenario by annual EBIT: ' + "; ".join(bits)
                 + ".</div>")
 
@@ -301,22 +325,30 @@ class Page:
                 (e(str(row.get("description") or "")), "desc"),
                 (self.status_pill(str(row["status"])), ""),
                 (fmt.money(cost, self.cur), "num"),
-                ("" if is_base else self.signed(delta, True) + (
+                ("" if is_base else self.signed(delta, True, run_id, "total_cost_delta") + (
                     f'<span class="dl neutral">{fmt.pct(delta / base_cost, 2, sign=True)}</span>'
-                    if fmt.ok(delta) and base_cost else ""), "num"),
-                ("" if is_base else self.signed(ebit, False), "num"),
+                    if fmt.ok(delta) and base_cost else "")
+                    + self.interval(run_id, "total_cost_delta"), "num"),
+                ("" if is_base else self.signed(ebit, False, run_id, "ebit_delta")
+                    + self.interval(run_id, "ebit_delta"), "num"),
                 ("" if is_base else self.signed(cash, False), "num"),
-                ("" if is_base else fmt.money(case.get("npv", math.nan), self.cur), "num"),
+                ("" if is_base else fmt.money(case.get("npv", math.nan), self.cur)
+                    + self.interval(run_id, "npv"), "num"),
                 (payback_text if not is_base else "", "num"),
                 (str(len(d.open_dcs(run_id))) if solved else "–", "num"),
             ])
         return self.table(header, rows)
 
-    def signed(self, value: float, lower_better: bool) -> str:
+    def signed(self, value: float, lower_better: bool, run_id: str | None = None,
+               certified: str | None = None) -> str:
+        """A signed amount, green when better and red when worse; neutral when ``certified``
+        names a delta of ``run_id`` whose interval contains 0."""
         if not fmt.ok(value):
             return "–"
-        return (f'<span class="{self.tone(value, lower_better, 0.5)}">'
-                f"{fmt.money(value, self.cur, sign=True)}</span>")
+        tone = self.tone(value, lower_better, 0.5)
+        if certified and self.certified(run_id).get(f"{certified}_significant", 1.0) < 0.5:
+            tone = "neutral"
+        return f'<span class="{tone}">{fmt.money(value, self.cur, sign=True)}</span>'
 
     @staticmethod
     def status_pill(status: str) -> str:
@@ -664,7 +696,8 @@ class Page:
     def trust(self) -> str:
         d = self.data
         header = [("Run", ""), ("Mode", ""), ("Status", ""), ("Objective", "num"),
-                  ("Bound", "num"), ("Gap", "num"), ("Build s", "num"), ("Solve s", "num"),
+                  ("Bound", "num"), ("Floor", "num"), ("Gap (controllable)", "num"),
+                  ("Gap (total)", "num"), ("Build s", "num"), ("Solve s", "num"),
                   ("Model size", "num"), ("Finished", ""), ("Input hash", "")]
         rows = []
         for row in d.runs.itertuples(index=False):
@@ -676,7 +709,10 @@ class Page:
                 (self.status_pill(str(row.status)), ""),
                 (fmt.money(row.objective, self.cur), "num"),
                 (fmt.money(row.bound, self.cur), "num"),
+                (fmt.money(getattr(row, "floor", math.nan), self.cur), "num"),
                 (fmt.pct(row.gap, 2) if fmt.ok(row.gap) else "–", "num"),
+                (fmt.pct(getattr(row, "gap_total", math.nan), 3)
+                 if fmt.ok(getattr(row, "gap_total", math.nan)) else "–", "num"),
                 (fmt.number(row.build_seconds, 1), "num"),
                 (fmt.number(row.solve_seconds, 1), "num"),
                 (size_text, "num"),
@@ -685,7 +721,14 @@ class Page:
                 (f'<code title="{e(str(row.input_hash or ""))}">'
                  f"{e(str(row.input_hash or '')[:10])}</code>", ""),
             ])
-        body = ["<h3>Solve status of every run</h3>", self.table(header, rows)]
+        body = ["<h3>Solve status of every run</h3>", self.table(header, rows),
+                '<p class="note">The floor is the cost no decision can change (purchase at each '
+                "product's cheapest source, and what forced decisions fix). The controllable gap "
+                "is (objective − bound) / (objective − floor): how far from optimal the answer "
+                "can be on the cost the network decides; the total gap divides by the whole "
+                "objective. A run's delta against the baseline is certified within [its bound − "
+                "the baseline's objective, its objective − the baseline's bound]; a delta whose "
+                "interval contains 0 is marked not significant at this gap.</p>"]
         problems = []
         for row in d.runs.itertuples(index=False):
             notes = list(row.diagnosis or []) if isinstance(row.diagnosis, list) else []

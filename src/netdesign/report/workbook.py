@@ -26,10 +26,14 @@ PCT = "0.0%"
 DAYS = "0.0"
 SUMMARY_HEADERS = {
     "run": "Run", "description": "Description", "status": "Status",
+    "gap": "Gap (controllable)", "gap_total": "Gap (total)", "floor": "Floor / yr",
     "total_landed_cost": "Total landed cost / yr", "delta_vs_baseline": "Δ vs baseline / yr",
-    "delta_pct": "Δ %", "ebit": "EBIT / yr", "ebit_delta": "EBIT Δ / yr",
-    "cash_released": "Cash released", "capex": "CapEx", "npv": "NPV", "irr": "IRR",
-    "payback_months": "Payback (months)", "open_dcs": "Open DCs",
+    "delta_low": "Δ certified low", "delta_high": "Δ certified high",
+    "delta_pct": "Δ %", "verdict": "Δ verdict", "ebit": "EBIT / yr", "ebit_delta": "EBIT Δ / yr",
+    "ebit_low": "EBIT Δ low", "ebit_high": "EBIT Δ high",
+    "cash_released": "Cash released", "capex": "CapEx", "npv": "NPV", "npv_low": "NPV low",
+    "npv_high": "NPV high", "irr": "IRR", "payback_months": "Payback (months)",
+    "open_dcs": "Open DCs",
 }
 CASH_FLOW_LABELS = {"capex": "CapEx", "closing": "Closing costs",
                     "working_capital": "Working-capital release",
@@ -105,6 +109,15 @@ def _wide(data: StudyData, section: str, order: tuple[str, ...]) -> pd.DataFrame
     return frame
 
 
+def _verdict(certified: dict) -> str:
+    """The total-cost delta's certified verdict: higher, lower, or not significant."""
+    if "total_cost_delta_significant" not in certified:
+        return ""
+    if certified["total_cost_delta_significant"] < 0.5:
+        return "not significant at this gap"
+    return "cost higher" if certified["total_cost_delta_low"] > 0 else "cost lower"
+
+
 def write_workbook(data: StudyData, path: Path) -> Path:
     from netdesign.report.html import Page
 
@@ -122,14 +135,26 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         solved = run_id in data.solved
         cost = data.objective(run_id) if solved else math.nan
         case = data.finance(run_id, "capex_case")
+        certified = page.certified(run_id)
+        row = data.run(run_id)
         rows.append({
             "run": run_id,
             "description": data.description(run_id),
-            "status": str(data.run(run_id)["status"]),
+            "status": str(row["status"]),
+            "gap": row.get("gap", math.nan),
+            "gap_total": row.get("gap_total", math.nan),
+            "floor": row.get("floor", math.nan),
             "total_landed_cost": cost,
             "delta_vs_baseline": cost - base_cost if run_id != base else math.nan,
+            "delta_low": certified.get("total_cost_delta_low", math.nan),
+            "delta_high": certified.get("total_cost_delta_high", math.nan),
             "delta_pct": (cost - base_cost) / base_cost if run_id != base and base_cost else
             math.nan,
+            "verdict": _verdict(certified) if run_id != base and solved else "",
+            "ebit_low": certified.get("ebit_delta_low", math.nan),
+            "ebit_high": certified.get("ebit_delta_high", math.nan),
+            "npv_low": certified.get("npv_low", math.nan),
+            "npv_high": certified.get("npv_high", math.nan),
             "ebit": data.finance(run_id, "pnl").get("ebit", math.nan),
             "ebit_delta": data.finance(run_id, "pnl_delta").get("ebit", math.nan)
             if run_id != base else math.nan,
@@ -143,14 +168,19 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         })
     summary = pd.DataFrame(rows).rename(columns=SUMMARY_HEADERS)
     best = page.best()
+    best = best if best and page.beats_baseline(best) else None
     _sheet(book, "summary", summary, {
-        "Total landed cost / yr": money, "Δ vs baseline / yr": money, "Δ %": "0.00%",
-        "EBIT / yr": money, "EBIT Δ / yr": money, "Cash released": money, "CapEx": money,
-        "NPV": money, "IRR": PCT, "Payback (months)": "0", "Open DCs": "0"},
+        "Gap (controllable)": "0.00%", "Gap (total)": "0.000%", "Floor / yr": money,
+        "Total landed cost / yr": money, "Δ vs baseline / yr": money, "Δ certified low": money,
+        "Δ certified high": money, "Δ %": "0.00%", "EBIT / yr": money, "EBIT Δ / yr": money,
+        "EBIT Δ low": money, "EBIT Δ high": money, "Cash released": money, "CapEx": money,
+        "NPV": money, "NPV low": money, "NPV high": money, "IRR": PCT, "Payback (months)": "0",
+        "Open DCs": "0"},
         widths={"Description": 50})
     ws = book["summary"]
     info = [("Study", data.name), ("Date", study_date(data)), ("Currency", cur),
-            ("Best scenario (highest EBIT)", best or "–"),
+            ("Best scenario (highest EBIT, certified)", best or "none certified better than "
+             "the baseline at the runs' gaps"),
             ("Source", str(data.folder / "results.duckdb"))]
     start = ws.max_row + 2
     for i, (key, value) in enumerate(info):
