@@ -3,7 +3,8 @@
     run.py                      generation, cap (capa-8000, capb-8000), large, scale, resolve,
                                 approx
     run.py --quick              a fast smoke run of every part (small sizes, short limits)
-    run.py --only generation    one part: generation | cap | large | scale | resolve | approx
+    run.py --only generation    one part: generation | cap | large | scale | resolve | approx |
+                                levers
     run.py --only cap --full    all 12 capa/b/c variants, engine + plain, then the levers
     run.py --only cap --full --no-levers
     run.py --fresh              re-measure what the cap store already holds
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RESULTS, engine_version, freeze_engine, load, machine, read_json, write_json
 
-PARTS = ("generation", "cap", "large", "scale", "resolve", "approx")
+PARTS = ("generation", "cap", "large", "scale", "resolve", "approx", "levers")
 
 
 def main(argv: list[str] | None = None) -> int:

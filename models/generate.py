@@ -199,7 +199,7 @@ SETTINGS = {
     "sourcing": "multi",
     "strategy": "free",
     "inventory": {"review_period_days": 7, "pooling": True, "pwl_max_error": 0.03},
-    "solver": {"time_limit": 240, "mip_gap": 0.01, "threads": 2},
+    "solver": {"time_limit": 240, "mip_gap": 0.005, "threads": 2},
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 import yaml
 
@@ -253,3 +254,21 @@ def test_a_sweep_sibling_s_design_wins_and_the_study_stays_monotone(tmp_path):
     assert costs == sorted(costs) and costs[0] < costs[1] < costs[2]
     comparison = compare(out)
     assert comparison.intervals.loc["fuel[fuel_index=1.1]", "low"] > 0  # a certified rise
+
+
+def test_polish_keeps_the_integers_and_never_costs_more(mini):
+    """HiGHS 1.16 can return a MIP start's original columns with the objective presolve gave it
+    (the fuel_up_20 defect); the session then re-optimises the continuous part with the integers
+    fixed. Here: a solution at fuel 1.1 re-priced at fuel 2.0 is polished to the fixed-design
+    optimum at 2.0."""
+    model = NetworkModel(mini)
+    model.solve(mip_gap=0)
+    session = model.session
+    start = session.last_values.copy()
+    model.update(mini.evolve(settings=mini.settings.model_copy(update={"fuel_index": 2.0})))
+    before = session.price(start)
+    polished = session.polish(start)
+    assert polished is not None and session.price(polished) is not None
+    integer = session.compiled.integer
+    assert np.array_equal(np.round(polished[integer]), np.round(start[integer]))
+    assert session.cost_of(polished) <= before + 1e-6

@@ -188,7 +188,8 @@ class InventorySettings(BaseModel):
 class SolverSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     time_limit: float = Field(300.0, gt=0, description="[s] wall-clock limit")
-    mip_gap: float = Field(0.01, ge=0, description="[share] relative MIP gap")
+    mip_gap: float = Field(0.005, ge=0, description="[share] MIP gap on the controllable cost "
+                           "(objective − floor, see README)")
     threads: int = Field(2, ge=1, description="[-] HiGHS threads")
     seed: int = Field(0, ge=0, description="[-] HiGHS random seed (deterministic runs)")
 

@@ -181,6 +181,7 @@ class HighsSession:
         self.last_values: np.ndarray | None = None
         self.changes: dict[str, int] = {}
         self._relaxation: highspy.Highs | None = None
+        self._cuts: list[Rows] = []
         self.cut_rows = 0
 
     @property
@@ -200,7 +201,7 @@ class HighsSession:
         if not new.same_structure(old):
             self._pass(new)
             self.compiled, self.last_values, self._relaxation = new, None, None
-            self.cut_rows = 0
+            self._cuts, self.cut_rows = [], 0
             self.changes = {"rebuilt": 1}
             return self.changes
         self.changes = _push_changes(self.highs, old, new, self.floor)
@@ -221,11 +222,7 @@ class HighsSession:
         basis warm-starts the simplex (a cost change leaves it primal feasible). Pyomo values
         are not touched.
         """
-        if self._relaxation is None:
-            self._relaxation = highspy.Highs()
-            self._relaxation.setOptionValue("output_flag", False)
-            self._relaxation.passModel(self.highs.getLp())
-            self._relaxation.setOptionValue("solve_relaxation", True)
+        self._continuous()
         h = self._relaxation
         _use_threads(threads)
         h.setOptionValue("time_limit", float(time_limit))
@@ -243,6 +240,22 @@ class HighsSession:
     def cost_of(self, values: np.ndarray) -> float:
         """Total cost c·x + offset of ``values`` under the current data (floor included)."""
         return float(self.compiled.cost @ values + self.compiled.offset)
+
+    def _continuous(self) -> None:
+        """The continuous copy of the model, created on first use from the compilation (not
+        from the MIP, whose bounds a stage may be restricting) with the cuts added so far."""
+        if self._relaxation is None:
+            c = self.compiled
+            self._relaxation = highspy.Highs()
+            self._relaxation.setOptionValue("output_flag", False)
+            self._relaxation.passModel(highs_lp(c.cost, c.offset - self.floor, c.matrix,
+                                                c.col_lower, c.col_upper, c.row_lower,
+                                                c.row_upper, c.integer))
+            self._relaxation.setOptionValue("solve_relaxation", True)
+            for rows in self._cuts:
+                self._relaxation.addRows(len(rows.lower), rows.lower, rows.upper,
+                                         len(rows.columns), rows.starts, rows.columns,
+                                         rows.values)
 
     def price(self, values: np.ndarray | None, tolerance: float = 1e-6) -> float | None:
         """Objective of ``values`` under the current data; None when there are none or they are
@@ -289,6 +302,7 @@ class HighsSession:
         for h in targets:
             h.addRows(len(rows.lower), rows.lower, rows.upper, len(rows.columns), rows.starts,
                       rows.columns, rows.values)
+        self._cuts.append(rows)
         self.cut_rows += len(rows.lower)
 
     def load(self, values: np.ndarray) -> None:
@@ -344,17 +358,43 @@ class HighsSession:
                 "error" if status != "time_limit" else "time_limit")
             return SolveOutcome(status, None, None, seconds, log, None, self.floor)
         values = np.asarray(h.getSolution().col_value, dtype=float)
-        self.load(values)
-        # the objective is what the loaded values cost (HiGHS's own figure is of its presolved,
-        # scaled model); the stored cost lines add up to exactly this
+        # the objective is what the returned values cost, never HiGHS's own figure: after a MIP
+        # started from a user solution, HiGHS 1.16 can report the objective of that start as
+        # presolve re-priced it while returning the start's original columns (measured on the
+        # demo: 2,287,288,496 reported for columns that cost 2,306,345,169; that mismatch stored
+        # fuel_up_20's objective with its fixed twin's tables). The continuous part is then
+        # re-optimised with the integers fixed (:meth:`polish`), which recovers the better point
         objective = self.cost_of(values)
-        log += _objective_check(objective, float(info.objective_function_value) + self.floor,
-                                self.floor)
+        reported = float(info.objective_function_value) + self.floor
+        log += _objective_check(objective, reported, self.floor)
+        if objective > reported + 1e-6 * max(abs(objective - self.floor), 1.0):
+            polished = self.polish(values)
+            if polished is not None and self.cost_of(polished) < objective:
+                log += (f"netdesign: the integers fixed, the continuous part re-optimised: "
+                        f"{objective:.10g} -> {self.cost_of(polished):.10g}\n")
+                values, objective = polished, self.cost_of(polished)
+        self.load(values)
         is_mip = bool(self.compiled.integer.any())
         bound = float(info.mip_dual_bound) + self.floor if is_mip else objective
         return SolveOutcome(status, objective, min(bound, objective), seconds, log, values,
                             self.floor)
 
+    def polish(self, values: np.ndarray) -> np.ndarray | None:
+        """``values`` with the integer columns fixed at their rounded values and the continuous
+        ones re-optimised (an LP on the continuous copy, warm); None when it finds no
+        solution."""
+        self._continuous()
+        h, c = self._relaxation, self.compiled
+        integer = np.flatnonzero(c.integer)
+        fixed = np.round(values[integer])
+        h.changeColsBounds(len(integer), integer.astype(np.int32), fixed, fixed)
+        h.setOptionValue("time_limit", 600.0)
+        h.run()
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        polished = np.asarray(h.getSolution().col_value, dtype=float) if ok else None
+        h.changeColsBounds(len(integer), integer.astype(np.int32), c.col_lower[integer],
+                           c.col_upper[integer])
+        return polished if polished is not None and self.price(polished) is not None else None
 
 def _objective_check(ours: float, highs: float, floor: float) -> str:
     """A log line when HiGHS's objective and the priced solution disagree beyond 1e-6 of the

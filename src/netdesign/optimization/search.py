@@ -30,6 +30,7 @@ floor), every bound being a bound of the exact model.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -224,6 +225,9 @@ class Search:
         if priced is None:
             return None
         self.log.append(f"netdesign: the {what} costs {priced:.10g}\n")
+        if self.progress is not None:
+            self.progress({"phase": "priced", "elapsed": self.clock.elapsed(),
+                           "incumbent": priced, "bound": -math.inf, "gap": math.inf})
         return SolveOutcome("optimal", priced, None, 0.0, "", session.last_values, self.floor)
 
     def _within(self, best: SolveOutcome | None, bound: float | None) -> bool:
