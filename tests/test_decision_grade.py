@@ -17,6 +17,7 @@ from netdesign.certify import Bounds, annuity_factor, benefit_delta, cost_delta,
 from netdesign.compare import compare
 from netdesign.exchange import design_fits, exchange
 from netdesign.optimization.highs import SolveOutcome, relative_gap
+from netdesign.parametric import Solved, endpoints_first, interpolated_bound, line_parameter
 from netdesign.results import Design
 from netdesign.solve import NetworkModel, solve
 from netdesign.store import ResultsStore
@@ -272,3 +273,58 @@ def test_polish_keeps_the_integers_and_never_costs_more(mini):
     integer = session.compiled.integer
     assert np.array_equal(np.round(polished[integer]), np.round(start[integer]))
     assert session.cost_of(polished) <= before + 1e-6
+
+
+# -- a sweep settled from its endpoints ----------------------------------------------------------
+
+
+def test_the_optimum_is_concave_along_a_cost_parameter_and_bounds_interior_points(mini):
+    """OPT(fuel) is a minimum of affine functions: the chord of two solved runs' bounds bounds
+    every point between them (checked against exact solves)."""
+    def at(fuel):
+        return mini.evolve(settings=mini.settings.model_copy(update={"fuel_index": fuel}))
+
+    low, high = solve(at(1.0), mip_gap=0), solve(at(2.0), mip_gap=0)
+    line = [Solved("low", at(1.0), low.bound, None), Solved("high", at(2.0), high.bound, None)]
+    assert line_parameter(at(1.0), at(1.5)) == "fuel_index"
+    assert line_parameter(at(1.0), mini.evolve(settings=mini.settings.model_copy(
+        update={"fuel_index": 1.5, "co2_price": 10.0}))) is None
+    for fuel in (1.25, 1.5, 1.75):
+        bound, note = interpolated_bound(at(fuel), line)
+        lam = (2.0 - fuel) / 1.0
+        assert bound == pytest.approx(lam * low.bound + (1 - lam) * high.bound)
+        assert "concavity in fuel_index" in note
+        assert solve(at(fuel), mip_gap=0).objective >= bound - 1e-6
+    assert interpolated_bound(at(2.5), line) is None  # not bracketed
+
+
+def test_endpoints_come_first_on_a_line(mini):
+    def at(fuel):
+        return mini.evolve(settings=mini.settings.model_copy(update={"fuel_index": fuel}))
+
+    tasks = [("f1.3", at(1.3)), ("f1.1", at(1.1)), ("f1.5", at(1.5)), ("co2", mini.evolve(
+        settings=mini.settings.model_copy(update={"co2_price": 100.0})))]
+    order = endpoints_first(tasks, lambda t: t[1], lambda t: True, known=(at(1.0),))
+    assert [t[0] for t in order] == ["f1.5", "co2", "f1.3", "f1.1"]
+
+
+def test_a_fuel_sweep_is_solved_at_its_ends_and_settled_in_between(tmp_path):
+    kit = mini_retail().set("solver", {"threads": 1, "mip_gap": 0.005})
+    model = kit.write(tmp_path / "model")
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "fuel.yaml").write_text(yaml.safe_dump({
+        "name": "fuel", "model": str(model), "sweep": {"settings.fuel_index": [1.2, 1.3, 1.6]}}))
+    out = run_study(model, [scenarios], tmp_path / "study", workers=1)
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        runs = store.runs().set_index("run_id")
+    gaps = runs["gap"]
+    assert (gaps <= 0.005 + 1e-9).all()
+    costs = runs.loc[["baseline", "fuel[fuel_index=1.2]", "fuel[fuel_index=1.3]",
+                      "fuel[fuel_index=1.6]"], "objective"].tolist()
+    assert costs == sorted(costs)
+    logs = {r: (out / "logs" / f"{r.replace('[', '_').replace(']', '_')}.log") for r in runs.index}
+    interior = [r for r, path in logs.items() if path.exists() and "by concavity" in
+                path.read_text()]
+    assert interior and all(r in ("fuel[fuel_index=1.2]", "fuel[fuel_index=1.3]")
+                            for r in interior), interior

@@ -88,6 +88,17 @@ class NetworkModel:
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         return self._results(outcome)
 
+    def answer(self, values: np.ndarray, bound: float, *, mip_gap: float, note: str) -> Results:
+        """``values`` (a solution of this model's columns, priced at its current numbers) as the
+        answer with ``bound``, a lower bound proven elsewhere (``note`` says how)."""
+        session = self.session
+        session.load(values)
+        objective = session.cost_of(values)
+        outcome = SolveOutcome("optimal", objective, min(bound, objective), 0.0,
+                               f"netdesign: {note}\n", values, session.floor)
+        status = "optimal" if outcome.gap <= mip_gap + 1e-12 else "time_limit"
+        return self._results(replace(outcome, status=status))
+
     def _results(self, outcome: SolveOutcome) -> Results:
         return extract(self.model, self.index, outcome, self.build_seconds, self.size, self.floor)
 

@@ -39,8 +39,16 @@ import pandas as pd
 
 from netdesign.certify import Bounds, benefit_delta, cost_delta, npv_interval
 from netdesign.data import ModelData
-from netdesign.exchange import exchange, fitting, tighten, tighten_reference, unsettled_savings
+from netdesign.exchange import (
+    design_fits,
+    exchange,
+    fitting,
+    tighten,
+    tighten_reference,
+    unsettled_savings,
+)
 from netdesign.io import read_model
+from netdesign.parametric import Solved, endpoints_first, interpolated_bound
 from netdesign.results import Design, Results
 from netdesign.scenario import (
     BASELINE,
@@ -74,6 +82,7 @@ class RunTask:
     reference: Bounds | None = None
     incumbent: Results | None = None
     settle_savings: tuple[float, ...] = ()
+    neighbours: tuple[Solved, ...] = ()
 
 
 @dataclass
@@ -103,21 +112,73 @@ def _now() -> str:
 
 
 def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
-    """Solve runs in order, reusing one persistent model while the changes are number-only."""
+    """Solve runs in order, reusing one persistent model while the changes are number-only.
+
+    A run on a line of one cost parameter between two solved runs (:mod:`netdesign.parametric`)
+    is first settled from them: the best of their solutions priced at its numbers against the
+    concavity bound; only if that leaves the gap open is it searched. A run on a model of its
+    own starts from the baseline's design, priced in it, where that design fits."""
     outcomes: list[RunOutcome] = []
     model: NetworkModel | None = None
+    line = list(tasks[0].neighbours) if tasks else []
     for task in tasks:
         started = _now()
         try:
             model, reused = _model_for(task, model)
-            results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
-                                  threads=task.threads, log_path=_log_path(task))
+            results = _on_line(model, task, line) if reused else None
+            if results is None:
+                if not reused:
+                    _start_from_design(model, task)
+                results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
+                                      threads=task.threads, log_path=_log_path(task))
+            if task.scenario.mode != "fixed_network" and results.ok:
+                line.append(Solved(task.run_id, task.data, results.bound,
+                                   model.session.last_values))
             outcomes.append(RunOutcome(task, results, "", started, _now(),
                                        model.session.last_values, reused))
         except Exception as err:  # a failed run is stored with its error; the others go on
             model = None
             outcomes.append(RunOutcome(task, None, _error_text(err), started, _now()))
     return outcomes
+
+
+def _on_line(model: NetworkModel, task: RunTask, line: list[Solved]) -> Results | None:
+    """The run settled from solved runs on its cost-parameter line, or None (search it)."""
+    if task.scenario.mode == "fixed_network":
+        return None
+    bracket = interpolated_bound(task.data, line)
+    if bracket is None:
+        return None
+    bound, note = bracket
+    session = model.session
+    priced = [(session.price(run.values), run) for run in line if run.values is not None]
+    priced = [(cost, run) for cost, run in priced if cost is not None]
+    if not priced:
+        return None
+    cost, run = min(priced, key=lambda pair: pair[0])
+    mip_gap = task.mip_gap if task.mip_gap is not None else task.data.settings.solver.mip_gap
+    results = model.answer(run.values, bound, mip_gap=mip_gap,
+                           note=f"the solution of {run.run_id} costs {cost:.10g} here; {note}")
+    if results.status != "optimal":
+        session.last_values = run.values  # the search starts from it
+        return None
+    log = _log_path(task)
+    if log is not None:
+        log.write_text(results.solver_log)
+    return results
+
+
+def _start_from_design(model: NetworkModel, task: RunTask) -> None:
+    """Start a run on a model of its own from the baseline's design priced in it, when that
+    design fits and the baseline's columns do not."""
+    if task.scenario.mode == "fixed_network" or task.design is None:
+        return
+    if model.session.last_values is not None or not design_fits(task.design, task.data):
+        return
+    priced = model.price_design(task.design, bound=None, threads=task.threads or 1,
+                                time_limit=max((task.time_limit or 60.0) * 0.1, 5.0))
+    if priced is None:
+        model.session.last_values = None
 
 
 def settle_group(tasks: list[RunTask]) -> list[RunOutcome]:
@@ -301,7 +362,8 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         base = _solve_baseline(store, plan, notify)
         design = Design.of(base.results) if base.results is not None and base.results.ok \
             else None
-        groups = [[_with(t, design, base.values) for t in group] for group in plan.groups]
+        groups = [_ordered([_with(t, design, base.values) for t in group], base)
+                  for group in plan.groups]
         if groups:
             notify(f"solving {sum(map(len, groups))} scenario run(s) in {len(groups)} group(s) "
                    f"on {scheduler or f'{workers} local worker(s)'} ...", None)
@@ -412,6 +474,18 @@ def _settle_task(task: RunTask, solved: RunOutcome | None, candidates, reference
 
 def _with(task: RunTask, design: Design | None, start: np.ndarray | None) -> RunTask:
     return RunTask(**{**task.__dict__, "design": design, "start": start})
+
+
+def _ordered(group: list[RunTask], base: RunOutcome) -> list[RunTask]:
+    """A persistent group with the baseline as a solved neighbour and the interior points of
+    each cost-parameter line after their endpoints
+    (:func:`netdesign.parametric.endpoints_first`)."""
+    if len(group) < 2 or base.results is None or not base.results.ok:
+        return group
+    neighbour = Solved("baseline", base.task.data, base.results.bound, base.values)
+    group = [RunTask(**{**t.__dict__, "neighbours": (neighbour,)}) for t in group]
+    return endpoints_first(group, lambda t: t.data, lambda t: t.scenario.mode == "reoptimize",
+                           known=(base.task.data,))
 
 
 def _run_groups(groups: list[list[RunTask]], workers: int, scheduler: str | None,
