@@ -50,15 +50,28 @@ class NetworkModel:
         start = time.perf_counter()
         self.data = data
         self.model, self.index = build_model(data)
-        design_model, _ = build_model(data, index=self.index, formulation="design")
         self.floor = cost_floor(self.index)
         self.generate_seconds = time.perf_counter() - start
-        floor = float(self.floor.sum())
-        self.session = HighsSession(self.model, floor=floor)
+        self.session = HighsSession(self.model, floor=float(self.floor.sum()))
         self.exact = _formulation(self.model, self.index, self.session)
-        self.design = _formulation(design_model, self.index,
-                                   HighsSession(design_model, floor=floor))
+        self._design: Formulation | None = None
+        self._pinned: Design | None = None
         self.build_seconds = time.perf_counter() - start
+
+    @property
+    def design(self) -> Formulation:
+        """The design relaxation, built on first use (pricing a design needs only the exact
+        formulation) with the model's current numbers and pinned design."""
+        if self._design is None:
+            start = time.perf_counter()
+            model, _ = build_model(self.data, index=self.index, formulation="design")
+            _set_numbers(model, self.index, self.data)
+            if self._pinned is not None:
+                _pin_design(model, self.index, self._pinned)
+            self._design = _formulation(model, self.index,
+                                        HighsSession(model, floor=self.session.floor))
+            self.build_seconds += time.perf_counter() - start
+        return self._design
 
     @property
     def size(self) -> dict[str, int]:
@@ -162,36 +175,22 @@ class NetworkModel:
         """Move mutable parameters to ``data``'s numbers and push the changes into HiGHS."""
         if not self.accepts(data):
             raise ValueError("the change is structural: build a new NetworkModel")
-        s = data.settings
-        fac = data.facilities.set_index("facility")
         for m in self._models:
-            m.fuel_index.set_value(s.fuel_index)
-            m.co2_price.set_value(s.co2_price)
-            m.carrying_rate.set_value(s.carrying_rate)
-            for f, facility in enumerate(self.index.facilities["facility"]):
-                m.throughput_cap[f].set_value(float(fac.at[facility, "throughput_capacity"]))
-                m.storage_cap[f].set_value(float(fac.at[facility, "storage_capacity"]))
-            for r, cap in enumerate(data.supply["capacity"].astype(float)):
-                m.supply_cap[r].set_value(cap)
+            _set_numbers(m, self.index, data)
         self.data = data
         return self._update()
 
     def fix_design(self, design: Design) -> dict[str, int]:
         """Keep a design (open DCs, options, stocking points) and re-flow only."""
-        ix = self.index
+        self._pinned = design
         for m in self._models:
-            for f, facility in enumerate(ix.facilities["facility"]):
-                _pin(m.open[f], facility in design.open)
-            for i, row in enumerate(ix.options.itertuples()):
-                _pin(m.option[i], (row.facility, row.option) in design.options)
-            if m.stock is not None:
-                for k, row in enumerate(ix.pairs.itertuples()):
-                    _pin(m.stock[k], (row.product, row.facility) in design.stocked)
+            _pin_design(m, self.index, design)
         return self._update()
 
     def release_design(self) -> dict[str, int]:
         """Undo :meth:`fix_design`: the design decisions are free again (the last solution stays
         the MIP start, so a re-optimisation is never worse than the fixed-design run)."""
+        self._pinned = None
         for m in self._models:
             for var in (*m.open.values(), *m.option.values(),
                         *(m.stock.values() if m.stock is not None else ())):
@@ -202,12 +201,37 @@ class NetworkModel:
 
     @property
     def _models(self) -> tuple[pyo.ConcreteModel, ...]:
-        return self.exact.model, self.design.model
+        return (self.exact.model,) + ((self._design.model,) if self._design else ())
 
     def _update(self) -> dict[str, int]:
         """Push the models' changes into HiGHS; the exact formulation's counts are returned."""
-        self.design.session.update()
+        if self._design is not None:
+            self._design.session.update()
         return self.exact.session.update()
+
+
+def _set_numbers(m: pyo.ConcreteModel, ix: ModelIndex, data: ModelData) -> None:
+    """Move a model's mutable parameters to ``data``'s numbers."""
+    s = data.settings
+    m.fuel_index.set_value(s.fuel_index)
+    m.co2_price.set_value(s.co2_price)
+    m.carrying_rate.set_value(s.carrying_rate)
+    fac = data.facilities.set_index("facility")
+    for f, facility in enumerate(ix.facilities["facility"]):
+        m.throughput_cap[f].set_value(float(fac.at[facility, "throughput_capacity"]))
+        m.storage_cap[f].set_value(float(fac.at[facility, "storage_capacity"]))
+    for r, cap in enumerate(data.supply["capacity"].astype(float)):
+        m.supply_cap[r].set_value(cap)
+
+
+def _pin_design(m: pyo.ConcreteModel, ix: ModelIndex, design: Design) -> None:
+    for f, facility in enumerate(ix.facilities["facility"]):
+        _pin(m.open[f], facility in design.open)
+    for i, row in enumerate(ix.options.itertuples()):
+        _pin(m.option[i], (row.facility, row.option) in design.options)
+    if m.stock is not None:
+        for k, row in enumerate(ix.pairs.itertuples()):
+            _pin(m.stock[k], (row.product, row.facility) in design.stocked)
 
 
 def _formulation(model: pyo.ConcreteModel, index: ModelIndex,
