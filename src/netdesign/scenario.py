@@ -38,6 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from netdesign.data import ModelData
+from netdesign.errors import ScenarioError
 from netdesign.io import RawModel
 from netdesign.schema import TABLES
 from netdesign.validate import validate
@@ -45,10 +46,6 @@ from netdesign.validate import validate
 PRIORITY = ("model", "settings", "sweep", "changes", "--set")
 _RELATED = {"customer": "customers", "product": "products", "supplier": "suppliers",
             "facility": "facilities"}
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be applied; the message names the file, the key and the reason."""
 
 
 class Change(BaseModel):

@@ -18,7 +18,13 @@ import pyomo.environ as pyo
 from netdesign.data import ModelData
 from netdesign.network import MAX_CARRYING_RATE
 from netdesign.optimization.extract import extract
-from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome, relative_gap
+from netdesign.optimization.highs import (
+    HighsSession,
+    Progress,
+    SolveOutcome,
+    relative_gap,
+    stop_requested,
+)
 from netdesign.optimization.model import build_model
 from netdesign.results import Design, Results
 
@@ -70,12 +76,18 @@ class NetworkModel:
                                                         options["threads"])
             what = "MIP start" if first else "previous solution, priced at the new numbers,"
             kept = self._keep_if_proven(priced, relaxed, what, options, log_path)
+            if kept is None and stop_requested():
+                kept = self._interrupted(priced, relaxed)
+                if kept.values is None:
+                    return _empty_results(kept, self.build_seconds, self.size, [])
             if kept is not None:
                 return extract(self.model, self.index, replace(
                     kept, seconds=time.perf_counter() - begin), self.build_seconds, self.size)
         remaining = max(time_limit - (time.perf_counter() - begin), 1.0)
         outcome = self.session.solve(time_limit=remaining, log_path=log_path, **options)
         outcome = replace(outcome, seconds=time.perf_counter() - begin)
+        if outcome.values is None and outcome.status == "interrupted":
+            return _empty_results(outcome, self.build_seconds, self.size, [])
         if outcome.values is None:
             from netdesign.diagnose import diagnose
 
@@ -115,6 +127,18 @@ class NetworkModel:
         if log_path is not None:
             Path(log_path).write_text(log)
         return SolveOutcome("optimal", priced, bound, gap, relaxed.seconds, log, values)
+
+    def _interrupted(self, priced: float | None,
+                     relaxed: SolveOutcome | None) -> SolveOutcome:
+        """A stop requested (Ctrl-C) before the MIP search: the MIP start, if there is one, is
+        the incumbent, bounded by the LP relaxation; status ``interrupted``."""
+        if priced is None:
+            return SolveOutcome("interrupted", None, None, None, 0.0, "", None)
+        values = self.session.last_values
+        self.session.load(values)
+        bound = min(relaxed.objective, priced) if relaxed and relaxed.objective else None
+        gap = relative_gap(priced, bound) if bound is not None else None
+        return SolveOutcome("interrupted", priced, bound, gap, 0.0, "", values)
 
     def _warm_start(self, budget: float, options: dict) -> SolveOutcome:
         """A MIP start from the LP relaxation's support (a relax-and-restrict heuristic).
