@@ -5,7 +5,7 @@ covers total demand), but a rule makes it infeasible: the hub strategy with prom
 keep, a facility count too small for the capacities, single sourcing of a customer larger than any
 DC, a supplier that is the only source of a region and is short. The elastic diagnosis must name
 the product, constraint, DC or supplier at fault, with the amount by which it has to give; removing
-the cause makes the model feasible. The CLI exits 1 and prints the diagnosis.
+the cause makes the model feasible. The CLI exits 3 and prints the diagnosis.
 """
 
 from __future__ import annotations
@@ -103,10 +103,10 @@ def test_only_supplier_of_a_region_short(tmp_path):
     (short_supplier, "supplier S_W (P): capacity short by 40 units/year"),
     (too_few_dcs, "facility count: the limit must move by 1.00 DCs"),
 ])
-def test_cli_solve_exits_1_and_prints_the_diagnosis(tmp_path, kit, expected):
+def test_cli_solve_exits_3_and_prints_the_diagnosis(tmp_path, kit, expected):
     folder = kit().folder(tmp_path)
     result = CliRunner().invoke(app, ["solve", str(folder)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output
     assert "infeasible" in result.output
     assert expected in result.output
 

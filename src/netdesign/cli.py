@@ -123,7 +123,8 @@ def _guarded(function: Callable) -> Callable:
         try:
             with _sigterm_ends_the_command():
                 return function(*args, **kwargs)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
             raise
         except (Exception, KeyboardInterrupt, _Terminated) as err:
             if os.environ.get("NETDESIGN_DEBUG") and exit_code_of(err) == EXIT_INTERNAL:
@@ -332,6 +333,8 @@ def solve(
     try:
         payload, code, results = _solve(model, options, out, json_out, scenario, point,
                                         set_ or [])
+    except (typer.Exit, click.exceptions.Exit):
+        raise
     except (Exception, KeyboardInterrupt, _Terminated) as err:
         if json_out:
             print(json.dumps(_failure_payload(err)), flush=True)

@@ -29,7 +29,7 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from netdesign.data import ModelData
+from netdesign.effects import mark_no_effect
 from netdesign.errors import ScenarioError
 from netdesign.io import RawModel
 from netdesign.schema import TABLES
@@ -175,8 +176,9 @@ def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] 
         _apply_change(tables, change, number, written, log, where)
     for key, value in (overrides or {}).items():
         _set_setting(settings, key, value, "--set", log, "command line")
-    new_raw = RawModel(raw.source, settings, tables, raw.files)
+    new_raw = replace(raw, settings=settings, tables=tables)
     data = validate(new_raw)
+    mark_no_effect(log, data)
     return AppliedScenario(data, new_raw, log, input_hash(new_raw, scenario.mode, design_key))
 
 
@@ -235,9 +237,12 @@ def _apply_change(tables: dict[str, pd.DataFrame], change: Change, number: int,
         new = old.map(lambda cell, c=column, v=value: _operate(
             op, cell, v, change.table, c, label))
         frame.loc[mask, column] = new
-        log.append({"source": f"changes[{number}]", "table": change.table, "column": column,
-                    "rows": int(mask.sum()), "old": _summary(old), "new": _summary(new),
-                    "operation": f"{op} {value}", "where": change.where})
+        entry = {"source": f"changes[{number}]", "table": change.table, "column": column,
+                 "rows": int(mask.sum()), "old": _summary(old), "new": _summary(new),
+                 "operation": f"{op} {value}", "where": change.where}
+        if _unchanged(change.table, column, old, new):
+            entry["warning"] = f"every touched cell keeps its value ({op} {value})"
+        log.append(entry)
     tables[change.table] = frame
 
 
@@ -282,6 +287,21 @@ def _number(cell: Any, table: str, column: str, label: str) -> float:
         return float(cell)
     except (TypeError, ValueError):
         raise ScenarioError(f"{label}: {table}.{column} value {cell!r} is not a number") from None
+
+
+def _unchanged(table: str, column: str, old: pd.Series, new: pd.Series) -> bool:
+    """Every cell holds the same value after the change (a blank cell is its default)."""
+    default = TABLES[table].model_fields[column].default if (
+        column in TABLES[table].model_fields) else None
+
+    def value(cell: Any) -> Any:
+        cell = default if cell in ("", None) else cell
+        try:
+            return float(cell)
+        except (TypeError, ValueError):
+            return cell
+
+    return all(value(a) == value(b) for a, b in zip(old, new, strict=True))
 
 
 def _text(value: Any) -> str:
