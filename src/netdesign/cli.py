@@ -271,6 +271,7 @@ def convert(
 
 
 def _progress_printer(quiet: bool):
+    """Solver progress on stderr (None when ``quiet``)."""
     if quiet:
         return None
 
@@ -361,7 +362,7 @@ def _solve(model: Path, options: dict, out: Path | None, quiet: bool, scenario: 
         _show_findings(data, change_log)
     else:
         data = _load(model)
-    say = (lambda text: None) if quiet else console.print
+    say = err_console.print if quiet else console.print  # --json: stdout holds the JSON only
     say(f"building {escape(data.settings.name)} ...")
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -378,7 +379,7 @@ def _solve(model: Path, options: dict, out: Path | None, quiet: bool, scenario: 
         say(f"built in {network_model.build_seconds:.1f}s: {size['columns']:,} columns, "
             f"{size['rows']:,} rows, {size['nonzeros']:,} nonzeros, "
             f"{size['integer_columns']:,} integer; solving ...")
-        results = network_model.solve(**options, progress=_progress_printer(quiet),
+        results = network_model.solve(**options, progress=_progress_printer(False),
                                       log_path=out / "solver.log" if out else None)
     if out and results.ok:
         results.write(out)

@@ -206,8 +206,8 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         "model": str(Path(model).resolve()),
         "scenarios": [str(Path(p).resolve()) for p in scenario_paths],
         "overrides": overrides or {}, "started": _now()}, indent=2, default=str))
-    threads = max(1, (os.cpu_count() or 2) // max(workers, 1))
-    solver = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+    # HiGHS threads per run: the run's solver.threads (model.yaml < scenario < --set)
+    solver = dict(time_limit=time_limit, mip_gap=mip_gap, threads=None,
                   log_dir=str(out / "logs"))
     notify = progress or (lambda event, outcome: None)
     with ResultsStore(out / "results.duckdb") as store:
@@ -220,8 +220,7 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         design, start = None, None
         if plan.baseline is not None:
             notify("solving the baseline ...", None)
-            alone = RunTask(**{**plan.baseline.__dict__, "threads": os.cpu_count() or 1})
-            (outcome,) = execute_group([alone])
+            (outcome,) = execute_group([plan.baseline])
             _store(store, outcome)
             notify("done", outcome)
             start = outcome.values
