@@ -17,6 +17,7 @@ decimal separator are detected, not assumed, and what was detected is said.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import re
 from collections.abc import Iterable, Iterator
@@ -102,7 +103,11 @@ def sniff_delimiter(text: str, sample_lines: int = 50) -> str:
         return ","
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delimiter))
+        try:
+            with _cell_limit():
+                rows = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:  # e.g. a cell past the limit: records() reports it with its line
+            continue
         width = len(rows[0])
         if width < 2:
             continue
@@ -116,9 +121,7 @@ def sniff_delimiter(text: str, sample_lines: int = 50) -> str:
 def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, cells) for every record; raises :class:`CsvError` for a
     record that cannot be read (a cell over :data:`MAX_CELL` characters, a stray quote)."""
-    previous = csv.field_size_limit()
-    csv.field_size_limit(MAX_CELL)
-    try:
+    with _cell_limit():
         reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter,
                             skipinitialspace=True)
         start = 1
@@ -131,6 +134,14 @@ def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
                 raise CsvError(start, str(err)) from None
             line, start = start, reader.line_num + 1
             yield line, record
+
+
+@contextlib.contextmanager
+def _cell_limit() -> Iterator[None]:
+    previous = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL)
+    try:
+        yield
     finally:
         csv.field_size_limit(previous)
 

@@ -153,7 +153,7 @@ def _table_files(entries: list[Path], extra_tables: list[str], errors: list[Erro
                 _note(notes, f"{path.name} not read ({'in extra_tables' if listed else 'empty'})")
                 continue
             errors.append((path.name, "-", "-", "unknown table file"
-                           + did_you_mean(stem, TABLES).replace("?)", ".csv?)"),
+                           + did_you_mean(path.name, [f"{t}.csv" for t in TABLES]),
                            f"one of {TABLE_FILES}, or a name listed under extra_tables in "
                            "model.yaml"))
             continue
