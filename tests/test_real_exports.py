@@ -383,7 +383,7 @@ def _outcome_is_clean(folder: Path) -> None:
     payload = json.loads(result.stdout)
     assert result.exit_code == payload["exit_code"], result.output
     assert result.exit_code in (0, 2, 3, 4) or payload["status"] == "error", result.output
-    assert "internal error" not in result.output and result.exception is None or isinstance(
+    assert ("internal error" not in result.output and result.exception is None) or isinstance(
         result.exception, SystemExit), result.output
 
 
