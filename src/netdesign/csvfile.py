@@ -40,6 +40,7 @@ class Dialect:
     encoding: str = "UTF-8"
     delimiter: str = ","
     decimal: str = "."
+    decimal_known: bool = False  # some number showed the separator (else "." is assumed)
 
     @property
     def usual(self) -> bool:
@@ -146,16 +147,17 @@ def _cell_limit() -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def decimal_comma(cells: Iterable[str]) -> bool:
+def decimal_comma(cells: Iterable[str]) -> bool | None:
     """True when the numbers among ``cells`` are written with a decimal comma: some cell has one
-    (``1,5``, ``1.234,5``) and none is a plain dot-decimal number (``0.95``)."""
+    (``1,5``, ``1.234,5``) and none is a plain dot-decimal number (``0.95``); False when one is;
+    None when no cell tells (whole numbers only)."""
     seen_comma = False
     for cell in cells:
         cell = cell.strip()
         if _DOT_NUMBER.match(cell) and not _COMMA_NUMBER.match(cell):
             return False
         seen_comma = seen_comma or bool(_HAS_DECIMAL_COMMA.match(cell))
-    return seen_comma
+    return True if seen_comma else None
 
 
 def from_decimal_comma(cell: str) -> str:

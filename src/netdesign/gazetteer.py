@@ -441,16 +441,19 @@ def _decide(text: str, found: list[Place]) -> Place:
 
 
 def _suggest(readings: list[_Reading]) -> tuple[str, ...]:
-    """Close names in the states or countries the text points at (difflib ratio ≥ 0.8)."""
+    """Close names in the states or countries the text points at (difflib ratio ≥ 0.8, among
+    the names with the same first letter)."""
     out: list[str] = []
     for r in readings:
-        names = {name: p for (name, cc), rows in _primary(5000).items() if cc == r.country
-                 for p in r.matches(_places(rows))}
+        first = r.city[:1]
+        names = {name: p for (name, cc), rows in _primary(5000).items()
+                 if cc == r.country and name[:1] == first for p in r.matches(_places(rows))}
         if r.country == "US" and r.region:
             names.update({name: Place(*row) for (name, st), row in _us_towns().items()
-                          if st == r.region})
+                          if st == r.region and name[:1] == first})
         for close in difflib.get_close_matches(r.city, list(names), n=3, cutoff=0.8):
             place = names[close]
-            region = place.region if place.country == "US" else ""
+            region = place.region if place.country in ("US", *REGIONS) else ""
+            region = {v: k for k, v in REGIONS.get(place.country, {}).items()}.get(region, region)
             out.append(", ".join(x for x in (place.name, region, place.country) if x))
     return tuple(dict.fromkeys(out))

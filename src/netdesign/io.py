@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,20 @@ def _read_folder(folder: Path) -> RawModel:
         files[name] = path.name
         if read is not None:
             tables[name], dialects[name], headers[name] = read
-    return RawModel(folder, settings, tables, files, errors, notes, dialects, headers)
+    return RawModel(folder, settings, tables, files, errors, notes, _one_decimal(dialects),
+                    headers)
+
+
+def _one_decimal(dialects: dict[str, Dialect]) -> dict[str, Dialect]:
+    """A file of whole numbers cannot tell its decimal separator: it is taken to be the one the
+    model's other files use (when they agree), so a write-back (``netdesign geocode``) keeps the
+    export's style."""
+    said = {d.decimal for d in dialects.values() if d.decimal_known}
+    if len(said) != 1:
+        return dialects
+    decimal = said.pop()
+    return {name: d if d.decimal_known or d.delimiter == "," else replace(d, decimal=decimal)
+            for name, d in dialects.items()}
 
 
 def _names(value: Any) -> list[str]:
@@ -217,7 +230,8 @@ def _read_csv(path: Path, name: str, extra: list[str], errors: list[Error],
         index.append(line)
     frame = pd.DataFrame(rows, columns=range(len(header)), index=index, dtype=object)
     frame = canonical_columns(frame, header, name, extra, errors, notes, path.name)
-    dialect = Dialect(encoding, delimiter, _decimal(frame, name, delimiter))
+    decimal = _decimal(frame, name, delimiter)
+    dialect = Dialect(encoding, delimiter, decimal or ".", decimal is not None)
     if dialect.decimal == ",":
         numbers = [c for c in number_columns(name) if c in frame.columns]
         frame[numbers] = frame[numbers].map(from_decimal_comma)
@@ -231,13 +245,15 @@ def number_columns(table: str) -> list[str]:
             if info.annotation in (float, int, float | None, int | None)]
 
 
-def _decimal(frame: pd.DataFrame, table: str, delimiter: str) -> str:
-    """``,`` when the number columns of a not comma-separated file use decimal commas."""
+def _decimal(frame: pd.DataFrame, table: str, delimiter: str) -> str | None:
+    """``,`` when the number columns of a not comma-separated file use decimal commas, ``.``
+    when they use points, None when no number tells (whole numbers only)."""
     if delimiter == ",":
         return "."
     cells = (cell for col in number_columns(table) if col in frame.columns
              for cell in frame[col] if isinstance(cell, str))
-    return "," if decimal_comma(cells) else "."
+    found = decimal_comma(cells)
+    return None if found is None else "," if found else "."
 
 
 def canonical_columns(frame: pd.DataFrame, header: list[Any], table: str, extra: list[str],
