@@ -198,7 +198,7 @@ def test_maps_choose_us_states_or_world_outlines():
     assert not us.world  # coastal cities and Hawaii are in the US
     eu = mapgeo.view_for([53.55, 48.86, 45.46], [9.99, 2.35, 9.19])
     assert eu.world and 45 < eu.lat0 < 55 and 2 < eu.lon0 < 10
-    xs, ys = eu.outline_xy(np.array([53.55, 48.86, 45.46]), np.array([9.99, 2.35, 9.19]))
+    xs, _ = eu.outline_xy(np.array([53.55, 48.86, 45.46]), np.array([9.99, 2.35, 9.19]))
     assert None in xs and len(xs) > 500
     x, y = eu.project([eu.lat0], [eu.lon0])
     assert abs(x[0]) < 1e-6 and abs(y[0]) < 1e-6

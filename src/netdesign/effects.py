@@ -111,17 +111,33 @@ def mark_no_effect(log: list[dict[str, Any]], data: ModelData) -> list[dict[str,
 
 
 def _reason(entry: dict[str, Any], data: ModelData) -> str | None:
-    if entry["table"] == "model.yaml":
-        key = entry["column"]
-        old = entry["old"] if entry["old"] is not None else _default(key)
-        if old is not None and _same(old, entry["new"]):
-            return f"{key} is already {entry['new']!r}"
-        rule = SETTING_RULES.get(key)
-        return rule(data) if rule else None
+    if entry["table"] == "model.yaml":  # a setting, or a section of them ({unmet_demand: {..}})
+        new = _leaves(entry["column"], entry["new"])
+        old = _leaves(entry["column"], entry["old"])
+        reasons = [_setting_reason(key, old.get(key), value, data) for key, value in new.items()]
+        return "; ".join(r for r in reasons if r) if reasons and all(reasons) else None
     column = entry["column"]
     if column != "(rows)" and column not in TABLES[entry["table"]].model_fields:
         return f"column {column!r} is not read by the model (an extra column)"
     rule = COLUMN_RULES.get((entry["table"], column))
+    return rule(data) if rule else None
+
+
+def _leaves(prefix: str, value: Any) -> dict[str, Any]:
+    """``{service: {max_days: 3}}`` → ``{"service.max_days": 3}`` (a scalar: itself)."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, inner in value.items():
+        out.update(_leaves(f"{prefix}.{key}", inner))
+    return out
+
+
+def _setting_reason(key: str, old: Any, new: Any, data: ModelData) -> str | None:
+    old = old if old is not None else _default(key)
+    if old is not None and _same(old, new):
+        return f"{key} is already {new!r}"
+    rule = SETTING_RULES.get(key)
     return rule(data) if rule else None
 
 
