@@ -430,3 +430,32 @@ def test_damaged_workbooks_load_or_raise(tmp_path: Path, cut: float, flips: list
         data[position % len(data)] ^= 0xFF
     book.write_bytes(bytes(data[: max(1, int(len(data) * cut))] if cut < 1 else data))
     _outcome_is_clean(book)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(
+    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+    st.text(max_size=200),
+    st.sampled_from([
+        "name: s\nsettings: {fuel_index: -1}\n", "name: s\nchanges: [{table: nope}]\n",
+        "name: s\nchanges:\n  - {table: demand, where: {customer: C9}, scale: {annual_units: 2}}\n",
+        "name: s\nsweep: {settings.fuel_index: [1, 2]}\nmode: fixed_network\n",
+        "name: s\nsettings: {service: 3}\n", "[1, 2\n", "name: [a]\n", "- a\n- b\n",
+        "name: s\nchanges:\n  - {table: modes, where: {mode: truck}, set: {legs: air}}\n",
+    ])), sets=st.lists(st.sampled_from(["fuel_index=[", "solver.threads=0", "x=1", "=",
+                                        "fuel_index=1.1", "service.max_days=abc"]),
+                       max_size=2))
+def test_any_scenario_file_and_set_ends_cleanly(tmp_path: Path, text: str, sets: list[str]):
+    """Scenario files and --set values as a fuzzer writes them, through ``solve --scenario``."""
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    model = tiny_spec_data().write(work / "m")
+    scenario = work / "s.yaml"
+    scenario.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    argv = ["solve", str(model), "--scenario", str(scenario), "--json", "--time-limit", "10"]
+    for item in sets:
+        argv += ["--set", item]
+    result = CliRunner().invoke(app, argv, env=WIDE)
+    payload = json.loads(result.stdout)
+    assert result.exit_code == payload["exit_code"] and result.exit_code in (0, 2, 3, 4), (
+        result.output)

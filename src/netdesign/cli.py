@@ -626,7 +626,10 @@ def bench(
         console.print(f"  {row['instance']}: {row['status']} {row['ours']} "
                       f"({row['seconds']:.1f}s)", highlight=False)
 
-    table = run_benchmarks(kind, folder, names, time_limit=time_limit, on_result=show)
+    try:
+        table = run_benchmarks(kind, folder, names, time_limit=time_limit, on_result=show)
+    except ValueError as err:  # an unknown kind or instance name, an unreadable optima file
+        raise InputError(str(err)) from None
     print_benchmarks(table, console=console, title=f"{kind} benchmarks")
 
 

@@ -105,7 +105,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ScenarioError(f"{path}: cannot read YAML: {err}") from None
     try:
         spec = ScenarioFile.model_validate(raw or {})
@@ -146,7 +146,10 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError(f"--set {item!r}: expected key=value")
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ScenarioError(f"--set {item!r}: the value is not a YAML scalar ({err})") from None
     return out
 
 
