@@ -309,6 +309,9 @@ def test_header_only_and_all_zero_demand_are_problems_not_solve_crashes(tmp_path
     header_only = _spec().write(tmp_path / "header")
     (header_only / "demand.csv").write_text("customer,product,annual_units\n")
     assert _problems(header_only) == ["demand:-:-: no rows, expected at least one row (demand)"]
+    (header_only / "demand.csv").write_bytes(codecs.BOM_UTF8)  # nothing but a BOM
+    assert _problems(header_only) == [
+        "demand:-:-: demand.csv is empty, expected a header row, then the rows of demand"]
     zero = _spec()
     for line in (2, 3, 4):
         zero.set("demand", line, "annual_units", "0")

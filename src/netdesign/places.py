@@ -13,6 +13,7 @@ in the model's own files, so the coordinates can be checked, corrected and froze
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import tempfile
@@ -65,9 +66,13 @@ def _write_csv(path: Path, frame: pd.DataFrame, dialect: Dialect, table: str) ->
     writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\n")
     writer.writerow(frame.columns)
     writer.writerows(frame.astype(str).itertuples(index=False))
-    encoding = {"UTF-8 with BOM": "utf-8-sig", "UTF-16 LE": "utf-16", "UTF-16 BE": "utf-16",
-                "Windows-1252": "cp1252", "ASCII": "utf-8"}.get(dialect.encoding, "utf-8")
-    _replace(path, buffer.getvalue().encode(encoding, errors="replace"))
+    text = buffer.getvalue()
+    content = {"UTF-8 with BOM": lambda: text.encode("utf-8-sig"),
+               "UTF-16 LE": lambda: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+               "UTF-16 BE": lambda: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+               "Windows-1252": lambda: text.encode("cp1252", errors="replace"),
+               }.get(dialect.encoding, lambda: text.encode("utf-8"))()
+    _replace(path, content)
 
 
 def _write_workbook(book: Path, files: dict[str, str], places: pd.DataFrame) -> dict[str, int]:

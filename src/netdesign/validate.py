@@ -43,6 +43,13 @@ def validate(raw: RawModel) -> ModelData:
             frames[name] = _empty(name)
             ids[name] = {} if name in REQUIRED_TABLES else {c: set() for c in _str_fields(name)}
             continue
+        if not raw.headers.get(name) and not len(raw.tables[name].columns):  # an empty file
+            if name in REQUIRED_TABLES:
+                problems.append(Problem(name, "-", "-", f"{raw.files.get(name, name)} is empty",
+                                        f"a header row, then the rows of {name}"))
+            frames[name] = _empty(name)
+            ids[name] = {c: set() for c in _str_fields(name)}
+            continue
         unread = {p.row for p in problems if p.table == name and isinstance(p.row, int)}
         frames[name], ids[name] = _rows(name, raw.tables[name], problems, unread,
                                         raw.headers.get(name))
@@ -374,7 +381,7 @@ def _something_to_decide(raw: RawModel, frames: dict[str, pd.DataFrame],
     design: a solve would have nothing to optimise)."""
     for name in REQUIRED_TABLES:
         table = raw.tables.get(name)
-        if table is not None and table.empty:
+        if table is not None and table.empty and len(table.columns):
             problems.append(Problem(name, "-", "-", "no rows", f"at least one row ({name})"))
     demand = frames["demand"]
     table = raw.tables.get("demand")
