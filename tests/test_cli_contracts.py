@@ -179,7 +179,7 @@ def test_ctrl_c_and_sigterm_return_the_incumbent(kind: int, code: int, tmp_path:
     for line in process.stderr:
         if "solving" in line:
             break
-    time.sleep(3.0)  # the LP relaxation and the MIP start heuristic have an incumbent by then
+    time.sleep(2.0)  # the LP relaxation and the MIP start heuristic have an incumbent by then
     process.send_signal(kind)
     asked = time.perf_counter()
     stdout, stderr = process.communicate(timeout=60)

@@ -397,7 +397,7 @@ def _outcome_is_clean(folder: Path) -> None:
         result.exception, SystemExit), result.output
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(damage=st.lists(_file_damage(), min_size=1, max_size=2))
 def test_damaged_files_load_or_raise_and_solve_cleanly(tmp_path: Path, damage: list):

@@ -18,7 +18,6 @@ from netdesign.cli import app
 from netdesign.io import read_model
 from netdesign.scenario import apply_scenario, load_scenarios
 from netdesign.store import ResultsStore
-from netdesign.study import run_study
 
 WIDE = {"COLUMNS": "250"}
 
@@ -96,13 +95,12 @@ def test_study_stores_and_prints_the_warning(no_fuel_no_co2: Path, tmp_path: Pat
     folder = tmp_path / "scenarios"
     folder.mkdir()
     _scenario(folder, {"name": "fuel_up", "settings": {"fuel_index": 1.2}})
-    out = run_study(no_fuel_no_co2, [folder], tmp_path / "out", workers=1)
-    with ResultsStore(out / "results.duckdb", read_only=True) as store:
-        runs = store.runs().set_index("run_id")
-    [entry] = runs.at["fuel_up", "change_log"]
-    assert entry["warning"].startswith("changes nothing: every mode's fuel_share is 0")
     result = CliRunner().invoke(app, ["study", str(no_fuel_no_co2), "--scenarios", str(folder),
-                                      "--out", str(tmp_path / "again"), "--workers", "1",
+                                      "--out", str(tmp_path / "out"), "--workers", "1",
                                       "--no-report"], env=WIDE)
     assert result.exit_code == 0, result.output
     assert "warning fuel_up: settings: fuel_index: changes nothing" in result.stdout
+    with ResultsStore(tmp_path / "out" / "results.duckdb", read_only=True) as store:
+        runs = store.runs().set_index("run_id")
+    [entry] = runs.at["fuel_up", "change_log"]
+    assert entry["warning"].startswith("changes nothing: every mode's fuel_share is 0")
