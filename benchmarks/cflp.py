@@ -30,7 +30,7 @@ import highspy
 import numpy as np
 
 from netdesign.importers import Instance
-from netdesign.optimization.highs import highs_lp
+from netdesign.optimization.highs import highs_lp, new_highs
 
 INF = highspy.kHighsInf
 
@@ -143,8 +143,7 @@ def _pass(n_col, n_row, cost, col_lower, col_upper, ri, ci, vals, row_lower, row
     a.sum_duplicates()
     kinds = np.zeros(n_col, dtype=bool)
     kinds[integer] = True
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.passModel(highs_lp(cost, 0.0, a, col_lower, col_upper, row_lower, row_upper, kinds))
     return h
 

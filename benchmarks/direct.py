@@ -29,7 +29,7 @@ from netdesign.finance import crf
 from netdesign.network import hub_products
 from netdesign.optimization.constraints import _unpooled_coefficients
 from netdesign.optimization.costs import unmet_penalty
-from netdesign.optimization.highs import highs_lp
+from netdesign.optimization.highs import highs_lp, new_highs
 from netdesign.optimization.index import Groups, ModelIndex, variance_weight
 
 INF = math.inf
@@ -482,8 +482,7 @@ def _finish(col: _Columns, R: _Rows, cost: np.ndarray, offset: float) -> DirectM
 
 def to_highs(model: DirectModel, highs: highspy.Highs | None = None) -> highspy.Highs:
     """passModel the arrays into a (new) Highs instance."""
-    h = highs or highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = highs or new_highs()
     h.passModel(highs_lp(model.cost, model.offset, model.matrix, model.col_lower,
                          model.col_upper, model.row_lower, model.row_upper, model.integer))
     return h

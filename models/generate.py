@@ -200,6 +200,8 @@ SETTINGS = {
     "strategy": "free",
     "inventory": {"review_period_days": 7, "pooling": True, "pwl_max_error": 0.03},
     "solver": {"time_limit": 240, "mip_gap": 0.005, "threads": 2},
+    # descriptive columns the generator writes for people; the engine does not read them
+    "extra_columns": {"customers": ["population"], "suppliers": ["supplier_type"]},
 }
 
 

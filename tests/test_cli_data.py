@@ -35,7 +35,7 @@ def test_validate_broken_prints_every_problem(runner: CliRunner, tmp_path: Path)
     spec.add_row("demand", customer="C9", product="A", annual_units="5")
     folder = spec.write(tmp_path / "broken")
     result = runner.invoke(app, ["validate", str(folder)], env=WIDE)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # input error
     assert f"3 problem(s) in {folder}" in result.stderr
     for message in [
         "products:3:unit_price: found 'abc', expected a number",
@@ -52,7 +52,8 @@ def test_validate_missing_model(runner: CliRunner, tmp_path: Path):
 
 
 def test_info_prints_counts(runner: CliRunner, tiny_model_with_suppliers: Path):
-    result = runner.invoke(app, ["info", str(tiny_model_with_suppliers)], env=WIDE)
+    result = runner.invoke(app, ["info", str(tiny_model_with_suppliers), "--places", "0"],
+                           env=WIDE)
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "tiny" in out
@@ -67,10 +68,10 @@ def test_info_prints_counts(runner: CliRunner, tiny_model_with_suppliers: Path):
     assert "service.max_days=3.0" in out
 
 
-def test_info_on_broken_model_exits_1(runner: CliRunner, tmp_path: Path):
+def test_info_on_broken_model_exits_2(runner: CliRunner, tmp_path: Path):
     folder = tiny_spec_data().drop_table("modes").write(tmp_path / "m")
     result = runner.invoke(app, ["info", str(folder)], env=WIDE)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "modes:-:-: table missing" in result.stderr
 
 

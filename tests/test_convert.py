@@ -25,7 +25,8 @@ def _full_spec() -> ModelSpec:
     spec.set("supply", 2, "product", "007").set("supply", 4, "product", "007")
     spec.set("customers", 3, "location", "02134")  # ZIP with a leading zero
     spec.set("customers", 2, "region", "1")  # a region label that looks like a number
-    spec.set("products", 3, "note", "fragile")  # an extra column, kept as written
+    spec.set("products", 3, "note", "fragile")  # a declared extra column, kept as written
+    spec.settings["extra_columns"] = {"products": ["note"]}
     spec.set("products", 2, "segment", "fast")
     spec.add_row("facility_options", facility="DC_CHI", option="automation", capex="250000",
                  life_years="12", annual_cost="-20000", capacity_factor="1.5",

@@ -76,11 +76,12 @@ def _write(file: str, text: str) -> Callable[[Path], None]:
 
 
 UNSERVED = "expected at least one DC or direct lane within the promise"
-LOCATION = "expected a US 'City, ST' or 5-digit ZIP in the offline gazetteer, or lat and lon"
+LOCATION = ("expected a place in the offline gazetteer ('City, ST', 'City, CC', 'City, ST, CC' or "
+            "a US ZIP code), or lat and lon")
 TOP_SETTINGS = (
     "name, currency, circuity_factor, carrying_rate, fuel_index, co2_price, discount_rate, "
     "tax_rate, horizon_years, days_per_year, service, sourcing, strategy, hybrid, inventory, "
-    "facilities, unmet_demand, reductions, solver"
+    "facilities, unmet_demand, reductions, solver, extra_columns, extra_tables"
 )
 
 CASES = [
@@ -92,7 +93,8 @@ CASES = [
     Case(
         "missing required column",
         ["products:1:weight_kg: column missing, "
-         "expected a column 'weight_kg' ([kg/unit] shipping weight)"],
+         "expected a column 'weight_kg' ([kg/unit] shipping weight); the header read is "
+         "'product' | 'unit_value' | 'unit_price' | 'service_level'"],
         lambda s: s.drop_column("products", "weight_kg"),
     ),
     Case(
@@ -199,7 +201,8 @@ CASES = [
     ),
     Case(
         "unknown nested setting",
-        ["model.yaml:-:service.max_dayz: unknown setting, expected one of max_days, band"],
+        ["model.yaml:-:service.max_dayz: unknown setting (did you mean 'max_days'?), "
+         "expected one of max_days, band"],
         _settings(service__max_dayz=3),
     ),
     Case(
@@ -305,7 +308,8 @@ CASES = [
         "duplicate column",
         ["products:1:unit_value: duplicate column, expected each column once",
          "products:1:unit_price: column missing, "
-         "expected a column 'unit_price' ([currency/unit] selling price (revenue))"],
+         "expected a column 'unit_price' ([currency/unit] selling price (revenue)); the header "
+         "read is 'product' | 'unit_value' | 'unit_value' | 'weight_kg' | 'service_level'"],
         edit=_replace_line("products.csv", 1,
                            "product,unit_value,unit_value,weight_kg,service_level"),
     ),
@@ -375,9 +379,10 @@ def test_fixing_one_problem_leaves_the_others(tmp_path: Path):
         ("demand", 2, "annual_units"), ("demand", 4, "annual_units")]
 
 
-def test_extra_columns_are_kept(tmp_path: Path):
+def test_declared_extra_columns_are_kept(tmp_path: Path):
     spec = tiny_spec_data()
     spec.set("products", 2, "note", "fragile")
+    spec.settings["extra_columns"] = {"products": ["note"]}
     data = load_model(spec.write(tmp_path / "m"))
     assert data.products.set_index("product").loc["A", "note"] == "fragile"
 

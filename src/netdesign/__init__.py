@@ -9,17 +9,62 @@ The public API, in the order a study uses it::
     comparison = compare("out")                     # scenarios × KPIs and costs, with deltas
 """
 
-from netdesign.compare import Comparison, compare
-from netdesign.data import ModelData
-from netdesign.finance import capex_case, pnl, working_capital
-from netdesign.io import read_model
-from netdesign.kpis import compute_kpis
-from netdesign.results import Design, Results
-from netdesign.scenario import Scenario, apply_scenario, load_scenarios
-from netdesign.solve import NetworkModel, solve
-from netdesign.store import ResultsStore
-from netdesign.study import run_study
-from netdesign.validate import ModelValidationError, load_model
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
+#: public name → module that defines it; imported on first use (PEP 562), so ``netdesign --help``
+#: and ``validate`` never load Pyomo, HiGHS, DuckDB, Dask or plotly
+_EXPORTS = {
+    "Comparison": "netdesign.compare",
+    "compare": "netdesign.compare",
+    "ModelData": "netdesign.data",
+    "capex_case": "netdesign.finance",
+    "pnl": "netdesign.finance",
+    "working_capital": "netdesign.finance",
+    "read_model": "netdesign.io",
+    "compute_kpis": "netdesign.kpis",
+    "Design": "netdesign.results",
+    "Results": "netdesign.results",
+    "Scenario": "netdesign.scenario",
+    "apply_scenario": "netdesign.scenario",
+    "load_scenarios": "netdesign.scenario",
+    "NetworkModel": "netdesign.solve",
+    "solve": "netdesign.solve",
+    "ResultsStore": "netdesign.store",
+    "run_study": "netdesign.study",
+    "ModelValidationError": "netdesign.errors",
+    "load_model": "netdesign.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'netdesign' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+class _Package(types.ModuleType):
+    """``netdesign.solve`` and ``netdesign.compare`` are the functions, as they were when this
+    package imported them eagerly: importing the submodule of the same name does not shadow them."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == f"netdesign.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "Comparison",

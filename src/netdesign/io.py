@@ -7,123 +7,355 @@ sheet row (the header is row 1).
 
 from __future__ import annotations
 
-import csv
+import logging
 import math
 import re
-from dataclasses import dataclass, field
-from io import StringIO
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
+from netdesign.csvfile import (
+    CsvError,
+    Dialect,
+    UnreadableText,
+    decimal_comma,
+    decode,
+    from_decimal_comma,
+    records,
+    sniff_delimiter,
+)
+from netdesign.errors import ModelValidationError, Problem
+from netdesign.names import did_you_mean, same_name
 from netdesign.schema import TABLES
 
 SETTINGS_SHEET = "model"
+SETTINGS_FILES = ("model.yaml", "model.yml")
 FIRST_DATA_ROW = 2  # header is row 1 in both CSV and Excel
+TABLE_FILES = ", ".join(f"{name}.csv" for name in TABLES)
+
+log = logging.getLogger("netdesign.io")
+
+Error = tuple[str, int | str, str, str, str]  # (table, row, column, found, expected)
 
 
 @dataclass(frozen=True)
 class RawModel:
-    """Untyped cells as read, before validation."""
+    """Untyped cells as read, before validation; column names are the format's (any letter case
+    and declared extra columns read, unknown columns reported in ``errors`` and left out)."""
 
     source: Path
     settings: dict[str, Any]
     tables: dict[str, pd.DataFrame]
     files: dict[str, str] = field(default_factory=dict)  # table → file or sheet name for messages
     # (table, row, column, found, expected) of what could not be read, reported by validation
-    errors: list[tuple[str, int | str, str, str, str]] = field(default_factory=list)
+    errors: list[Error] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how files were read (dialect, name case)
+    dialects: dict[str, Dialect] = field(default_factory=dict)  # table → its CSV's dialect
+    headers: dict[str, list[str]] = field(default_factory=dict)  # table → header cells as found
 
 
 def read_model(path: str | Path) -> RawModel:
-    """Read a model folder or ``.xlsx`` workbook without interpreting any value."""
+    """Read a model folder or ``.xlsx`` workbook without interpreting any value.
+
+    Raises :class:`FileNotFoundError` when nothing is there and
+    :class:`~netdesign.errors.ModelValidationError` when the path is no model at all (a plain
+    file, a workbook that cannot be opened).
+    """
     path = Path(path)
     if path.is_dir():
         return _read_folder(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "no such model folder or workbook", str(path))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_workbook(path)
-    raise FileNotFoundError(f"{path}: expected a model folder or an .xlsx workbook")
+    raise ModelValidationError(path, [Problem(
+        path.name, "-", "-", "a file that is neither a model folder nor an .xlsx workbook",
+        "a folder holding model.yaml and one CSV file per table, or an .xlsx workbook")])
+
+
+def _note(notes: list[str], text: str) -> None:
+    log.info(text)
+    notes.append(text)
 
 
 def _read_folder(folder: Path) -> RawModel:
-    errors: list[tuple[str, int | str, str, str, str]] = []
-    settings_file = folder / "model.yaml"
-    settings: Any = {}
-    if settings_file.exists():
-        try:
-            settings = yaml.safe_load(settings_file.read_text()) or {}
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            errors.append(("model.yaml", mark.line + 1 if mark else "-", "-",
-                           f"unreadable YAML ({getattr(err, 'problem', None) or err})",
-                           "'key: value' lines, nested settings indented with spaces"))
-            settings = {}
-        if not isinstance(settings, dict):
-            errors.append(("model.yaml", "-", "-", f"found {settings!r}",
-                           "'key: value' lines, e.g. 'name: my model'"))
-            settings = {}
-    tables, files = {}, {}
-    for name in TABLES:
-        path = folder / f"{name}.csv"
-        if path.exists():
-            tables[name] = _read_csv(path, name, errors)
-            files[name] = path.name
-    return RawModel(folder, settings, tables, files, errors)
+    errors: list[Error] = []
+    notes: list[str] = []
+    try:
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as err:
+        raise ModelValidationError(folder, [Problem(folder.name, "-", "-",
+                                                    f"cannot list the folder ({err.strerror})",
+                                                    "a readable model folder")]) from None
+    settings = _read_settings(entries, errors, notes)
+    extra = settings.get("extra_columns") if isinstance(settings.get("extra_columns"), dict) else {}
+    tables, files, dialects, headers = {}, {}, {}, {}
+    for name, path in _table_files(entries, _names(settings.get("extra_tables")), errors,
+                                   notes).items():
+        read = _read_csv(path, name, _names(extra.get(name)), errors, notes)
+        files[name] = path.name
+        if read is not None:
+            tables[name], dialects[name], headers[name] = read
+    return RawModel(folder, settings, tables, files, errors, notes, _one_decimal(dialects),
+                    headers)
 
 
-def _read_csv(path: Path, name: str, errors: list) -> pd.DataFrame:
+def _one_decimal(dialects: dict[str, Dialect]) -> dict[str, Dialect]:
+    """A file of whole numbers cannot tell its decimal separator: it is taken to be the one the
+    model's other files use (when they agree), so a write-back (``netdesign geocode``) keeps the
+    export's style."""
+    said = {d.decimal for d in dialects.values() if d.decimal_known}
+    if len(said) != 1:
+        return dialects
+    decimal = said.pop()
+    return {name: d if d.decimal_known or d.delimiter == "," else replace(d, decimal=decimal)
+            for name, d in dialects.items()}
+
+
+def _names(value: Any) -> list[str]:
+    """A list of names from a setting as written (anything else: none; validation reports it)."""
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _read_settings(entries: list[Path], errors: list[Error], notes: list[str]) -> dict:
+    found = [p for p in entries if p.name.casefold() in SETTINGS_FILES and p.is_file()]
+    if not found:
+        return {}
+    settings_file = found[0]
+    if settings_file.name not in SETTINGS_FILES:
+        _note(notes, f"{settings_file.name} read as model.yaml")
+    try:
+        text = decode(settings_file.read_bytes())[0]
+        settings = yaml.safe_load(text) or {}
+    except (OSError, UnreadableText) as err:
+        errors.append(("model.yaml", "-", "-", f"cannot read {settings_file.name} ({err})",
+                       "a text file of 'key: value' lines"))
+        return {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        errors.append(("model.yaml", mark.line + 1 if mark else "-", "-",
+                       f"unreadable YAML ({getattr(err, 'problem', None) or err})",
+                       "'key: value' lines, nested settings indented with spaces"))
+        return {}
+    if not isinstance(settings, dict):
+        errors.append(("model.yaml", "-", "-", f"found {settings!r}",
+                       "'key: value' lines, e.g. 'name: my model'"))
+        return {}
+    return settings
+
+
+def _table_files(entries: list[Path], extra_tables: list[str], errors: list[Error],
+                 notes: list[str]) -> dict[str, Path]:
+    """Table name → its CSV file; names match in any letter case, unknown CSV files are errors
+    (unless listed in ``extra_tables`` or empty), a table's file in another format too."""
+    files: dict[str, Path] = {}
+    for path in entries:
+        stem, suffix = path.stem, path.suffix.lower()
+        name = stem if stem in TABLES else same_name(stem, TABLES)
+        if suffix != ".csv":
+            if name and suffix in (".tsv", ".txt", ".xlsx", ".xls", ".json"):
+                errors.append((name, "-", "-", f"table file {path.name!r} is not a .csv",
+                               f"{name}.csv (any delimiter)"))
+            continue
+        if name is None:
+            listed = same_name(stem, extra_tables) is not None
+            if listed or _empty_file(path):
+                _note(notes, f"{path.name} not read ({'in extra_tables' if listed else 'empty'})")
+                continue
+            errors.append((path.name, "-", "-", "unknown table file"
+                           + did_you_mean(path.name, [f"{t}.csv" for t in TABLES]),
+                           f"one of {TABLE_FILES}, or a name listed under extra_tables in "
+                           "model.yaml"))
+            continue
+        if name in files:
+            errors.append((name, "-", "-", f"two files for one table: {files[name].name} and "
+                           f"{path.name}", "one file per table"))
+            continue
+        if stem != name:
+            _note(notes, f"{path.name} read as table {name}")
+        files[name] = path
+    return files
+
+
+def _empty_file(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _read_csv(path: Path, name: str, extra: list[str], errors: list[Error],
+              notes: list[str]) -> tuple[pd.DataFrame, Dialect, list[str]] | None:
     """Cells as text, index = the line a row starts on; blank lines and blank rows are skipped.
 
-    Reads UTF-8 (with or without BOM) or, failing that, Windows-1252 (Excel's "CSV" on Windows).
+    The encoding, delimiter and decimal separator are detected (:mod:`netdesign.csvfile`); a
+    file that cannot be read at all is one error and None.
     """
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    reader = csv.reader(StringIO(text, newline=""), skipinitialspace=True)
-    header: list[str] | None = None
-    rows, lines, start = [], [], 1
-    for record in reader:
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in record):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in record]
-            for i, col in enumerate(header):
-                if col and col in header[:i]:
-                    errors.append((name, line, col, "duplicate column", "each column once"))
-            continue
+        text, encoding = decode(path.read_bytes())
+    except IsADirectoryError:
+        errors.append((name, "-", "-", f"{path.name} is a folder", "a CSV file"))
+        return None
+    except OSError as err:
+        errors.append((name, "-", "-", f"cannot read {path.name} ({err.strerror})",
+                       "a readable CSV file"))
+        return None
+    except UnreadableText as err:
+        errors.append((name, "-", "-", f"{path.name} is not text: {err}",
+                       "a CSV file in UTF-8, UTF-16 or Windows-1252"))
+        return None
+    delimiter = sniff_delimiter(text)
+    try:
+        lines = [(line, rec) for line, rec in records(text, delimiter)
+                 if any(cell.strip() for cell in rec)]
+    except CsvError as err:
+        errors.append((name, err.line, "-", f"unreadable CSV ({err.reason})",
+                       "cells of at most 1,000,000 characters, quotes closed"))
+        return None
+    if not lines:
+        _note(notes, f"{path.name} is empty: no rows")
+        return pd.DataFrame(), Dialect(encoding, delimiter), []
+    header = [cell.strip() for cell in lines[0][1]]
+    rows, index = [], []
+    for line, record in lines[1:]:
         if len(record) > len(header):
             # kept, cut to the header, for its ids only: validation skips rows with errors
+            hint = ' (quote text with commas, e.g. "Miami, FL")' if delimiter == "," else ""
             errors.append((name, line, "-", f"found {len(record)} cells",
-                           f"{len(header)} as in the header (quote text with commas, "
-                           'e.g. "Miami, FL")'))
+                           f"{len(header)} as in the header{hint}"))
         rows.append((record + [""] * len(header))[: len(header)])
-        lines.append(line)
-    if header is None:
-        return pd.DataFrame()
-    frame = pd.DataFrame(rows, columns=header, index=lines, dtype=object)
-    keep = [bool(col) and col not in header[:i] for i, col in enumerate(header)]
-    return frame.loc[:, keep]
+        index.append(line)
+    frame = pd.DataFrame(rows, columns=range(len(header)), index=index, dtype=object)
+    frame = canonical_columns(frame, header, name, extra, errors, notes, path.name)
+    decimal = _decimal(frame, name, delimiter)
+    dialect = Dialect(encoding, delimiter, decimal or ".", decimal is not None)
+    if dialect.decimal == ",":
+        numbers = [c for c in number_columns(name) if c in frame.columns]
+        frame[numbers] = frame[numbers].map(from_decimal_comma)
+    if not dialect.usual:
+        _note(notes, f"{path.name} read as {dialect.describe()}")
+    return frame, dialect, header
+
+
+def number_columns(table: str) -> list[str]:
+    return [col for col, info in TABLES[table].model_fields.items()
+            if info.annotation in (float, int, float | None, int | None)]
+
+
+def _decimal(frame: pd.DataFrame, table: str, delimiter: str) -> str | None:
+    """``,`` when the number columns of a not comma-separated file use decimal commas, ``.``
+    when they use points, None when no number tells (whole numbers only)."""
+    if delimiter == ",":
+        return "."
+    cells = (cell for col in number_columns(table) if col in frame.columns
+             for cell in frame[col] if isinstance(cell, str))
+    found = decimal_comma(cells)
+    return None if found is None else "," if found else "."
+
+
+def canonical_columns(frame: pd.DataFrame, header: list[Any], table: str, extra: list[str],
+                      errors: list[Error], notes: list[str], where: str) -> pd.DataFrame:
+    """``frame`` (columns by position) with the format's column names.
+
+    A header differing from a known column only by letter case is read as it (with a note);
+    columns listed in ``extra`` are kept as they are; an unknown, duplicate or blank-but-filled
+    header is an error and its column is left out.
+    """
+    known = list(TABLES[table].model_fields)
+    names: dict[int, str] = {}
+    for position, raw_name in enumerate(header):
+        text = "" if _is_blank(raw_name) else str(raw_name).strip()
+        column = frame.iloc[:, position]
+        if not text:
+            filled = column.map(lambda v: not _is_blank(v) and str(v).strip() != "")
+            if filled.any():
+                errors.append((table, 1, f"column {position + 1}", "no header above "
+                               f"{int(filled.sum())} filled cell(s)", "a column name"))
+            continue
+        name = text if text in known or text in extra else (
+            same_name(text, known) or same_name(text, extra))
+        if name is None:
+            errors.append((table, 1, text, "unknown column" + did_you_mean(text, known),
+                           f"a column of {table} (see the format reference), or the name "
+                           f"listed under extra_columns.{table} in model.yaml"))
+            continue
+        if name in names.values():
+            errors.append((table, 1, name, "duplicate column", "each column once"))
+            continue
+        if name != text:
+            _note(notes, f"{where}: column {text!r} read as {name!r}")
+        names[position] = name
+    frame = frame.iloc[:, list(names)]
+    frame.columns = list(names.values())
+    return frame
 
 
 def _read_workbook(book: Path) -> RawModel:
-    sheets = pd.read_excel(book, sheet_name=None, dtype=object, engine="openpyxl")
+    try:
+        sheets = pd.read_excel(book, sheet_name=None, dtype=object, engine="openpyxl",
+                               header=None)
+    except Exception as err:
+        reason = f"{type(err).__name__}: {err}".strip().rstrip(":")
+        raise ModelValidationError(book, [Problem(
+            book.name, "-", "-", f"not a readable .xlsx workbook ({reason})",
+            "a workbook saved by Excel, LibreOffice or netdesign convert")]) from None
+    errors: list[Error] = []
+    notes: list[str] = []
+    settings_name = SETTINGS_SHEET if SETTINGS_SHEET in sheets else same_name(
+        SETTINGS_SHEET, sheets)
     settings: dict[str, Any] = {}
-    if SETTINGS_SHEET in sheets:
-        for key, value, *_ in sheets[SETTINGS_SHEET].iloc[:, :2].itertuples(index=False):
+    if settings_name is not None:
+        frame = sheets[settings_name]
+        start = 1 if len(frame) and str(frame.iat[0, 0]).strip().casefold() == "setting" else 0
+        for key, value, *_ in frame.iloc[start:, :2].itertuples(index=False):
             if isinstance(key, str) and key.strip() and not _is_blank(value):
                 _set_dotted(settings, key.strip(), _yaml_scalar(value))
-    tables, files = {}, {}
-    for name in TABLES:
-        if name in sheets:
-            frame = sheets[name].map(lambda v: "" if _is_blank(v) else v)
-            frame.index = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-            tables[name] = _drop_blank_rows(frame)
-            files[name] = f"{book.name}[{name}]"
-    return RawModel(book, settings, tables, files)
+    extra = settings.get("extra_columns") if isinstance(settings.get("extra_columns"), dict) else {}
+    extra_tables = _names(settings.get("extra_tables"))
+    tables, files, headers = {}, {}, {}
+    for sheet, frame in sheets.items():
+        if sheet == settings_name:
+            continue
+        name = sheet if sheet in TABLES else same_name(str(sheet), TABLES)
+        if name is None or name in tables:
+            _unknown_sheet(str(sheet), frame, name, extra_tables, errors, notes)
+            continue
+        if name != sheet:
+            _note(notes, f"{book.name}: sheet {sheet!r} read as table {name}")
+        tables[name] = _sheet_table(frame, name, _names(extra.get(name)), errors, notes,
+                                    f"{book.name}[{sheet}]")
+        files[name] = f"{book.name}[{sheet}]"
+        headers[name] = [_text(v) for v in frame.iloc[0]] if len(frame) else []
+    return RawModel(book, settings, tables, files, errors, notes, headers=headers)
+
+
+def _unknown_sheet(sheet: str, frame: pd.DataFrame, name: str | None, extra_tables: list[str],
+                   errors: list[Error], notes: list[str]) -> None:
+    if name is not None:
+        errors.append((name, "-", "-", f"two sheets for one table (second: {sheet!r})",
+                       "one sheet per table"))
+    elif same_name(sheet, extra_tables) or frame.empty or frame.map(_is_blank).all().all():
+        _note(notes, f"sheet {sheet!r} not read (listed in extra_tables or empty)")
+    else:
+        errors.append((sheet, "-", "-", "unknown sheet" + did_you_mean(sheet, TABLES),
+                       f"a sheet per table ({', '.join(TABLES)}), the model sheet, or a name "
+                       "listed under extra_tables"))
+
+
+def _sheet_table(frame: pd.DataFrame, name: str, extra: list[str], errors: list[Error],
+                 notes: list[str], where: str) -> pd.DataFrame:
+    """A sheet read without a header: row 1 is the header, the rest keep their sheet rows."""
+    frame = frame.map(lambda v: "" if _is_blank(v) else v)
+    if frame.empty:
+        return pd.DataFrame()
+    header = list(frame.iloc[0])
+    body = frame.iloc[1:]
+    body.index = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(body))
+    body = canonical_columns(body, header, name, extra, errors, notes, where)
+    return _drop_blank_rows(body)
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -104,7 +104,8 @@ class Results:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("optimal", "time_limit") and self.objective is not None
+        return self.status in ("optimal", "time_limit", "interrupted") and (
+            self.objective is not None)
 
     @property
     def controllable(self) -> float | None:

@@ -29,7 +29,7 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from netdesign.data import ModelData
+from netdesign.effects import mark_no_effect
+from netdesign.errors import ScenarioError
 from netdesign.io import RawModel
 from netdesign.schema import TABLES
 from netdesign.validate import validate
@@ -45,10 +47,6 @@ from netdesign.validate import validate
 PRIORITY = ("model", "settings", "sweep", "changes", "--set")
 _RELATED = {"customer": "customers", "product": "products", "supplier": "suppliers",
             "facility": "facilities"}
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be applied; the message names the file, the key and the reason."""
 
 
 class Change(BaseModel):
@@ -107,7 +105,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ScenarioError(f"{path}: cannot read YAML: {err}") from None
     try:
         spec = ScenarioFile.model_validate(raw or {})
@@ -148,7 +146,10 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError(f"--set {item!r}: expected key=value")
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ScenarioError(f"--set {item!r}: the value is not a YAML scalar ({err})") from None
     return out
 
 
@@ -178,8 +179,9 @@ def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] 
         _apply_change(tables, change, number, written, log, where)
     for key, value in (overrides or {}).items():
         _set_setting(settings, key, value, "--set", log, "command line")
-    new_raw = RawModel(raw.source, settings, tables, raw.files)
+    new_raw = replace(raw, settings=settings, tables=tables)
     data = validate(new_raw)
+    mark_no_effect(log, data)
     return AppliedScenario(data, new_raw, log, input_hash(new_raw, scenario.mode, design_key))
 
 
@@ -238,9 +240,12 @@ def _apply_change(tables: dict[str, pd.DataFrame], change: Change, number: int,
         new = old.map(lambda cell, c=column, v=value: _operate(
             op, cell, v, change.table, c, label))
         frame.loc[mask, column] = new
-        log.append({"source": f"changes[{number}]", "table": change.table, "column": column,
-                    "rows": int(mask.sum()), "old": _summary(old), "new": _summary(new),
-                    "operation": f"{op} {value}", "where": change.where})
+        entry = {"source": f"changes[{number}]", "table": change.table, "column": column,
+                 "rows": int(mask.sum()), "old": _summary(old), "new": _summary(new),
+                 "operation": f"{op} {value}", "where": change.where}
+        if _unchanged(change.table, column, old, new):
+            entry["warning"] = f"every touched cell keeps its value ({op} {value})"
+        log.append(entry)
     tables[change.table] = frame
 
 
@@ -285,6 +290,21 @@ def _number(cell: Any, table: str, column: str, label: str) -> float:
         return float(cell)
     except (TypeError, ValueError):
         raise ScenarioError(f"{label}: {table}.{column} value {cell!r} is not a number") from None
+
+
+def _unchanged(table: str, column: str, old: pd.Series, new: pd.Series) -> bool:
+    """Every cell holds the same value after the change (a blank cell is its default)."""
+    default = TABLES[table].model_fields[column].default if (
+        column in TABLES[table].model_fields) else None
+
+    def value(cell: Any) -> Any:
+        cell = default if cell in ("", None) else cell
+        try:
+            return float(cell)
+        except (TypeError, ValueError):
+            return cell
+
+    return all(value(a) == value(b) for a, b in zip(old, new, strict=True))
 
 
 def _text(value: Any) -> str:

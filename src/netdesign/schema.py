@@ -41,12 +41,17 @@ class Row(BaseModel):
 
 
 class LocatedRow(Row):
-    """A row with a place: either lat/lon or a ``location`` ("City, ST" or a 5-digit US ZIP)."""
+    """A row with a place: either lat/lon or a ``location`` (see :mod:`netdesign.gazetteer`)."""
 
     lat: float | None = Field(None, ge=-90, le=90, description="[degrees] latitude, WGS84")
     lon: float | None = Field(None, ge=-180, le=180, description="[degrees] longitude, WGS84")
     location: str | None = Field(
-        None, description='[-] "City, ST" or US ZIP, geocoded offline when lat/lon are blank'
+        None, description='[-] "City, ST", "City, CC", "City, ST, CC" or US ZIP, geocoded '
+        "offline when lat/lon are blank",
+    )
+    country: str | None = Field(
+        None, description="[-] ISO 3166 country code or name the location lies in (optional; "
+        "resolves 'Windsor, CA': California or Canada)",
     )
 
 
@@ -257,6 +262,24 @@ class Settings(BaseModel):
     unmet_demand: UnmetSettings = UnmetSettings()
     reductions: ReductionSettings = ReductionSettings()
     solver: SolverSettings = SolverSettings()
+    extra_columns: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="[-] per table, columns kept but not used, e.g. {customers: [population]}; "
+        "any other unknown column is an error",
+    )
+    extra_tables: list[str] = Field(
+        default_factory=list,
+        description="[-] CSV files or sheets (by name, without .csv) kept but not read, e.g. "
+        "[notes]; any other unknown table is an error",
+    )
+
+    @field_validator("extra_columns")
+    @classmethod
+    def _known_tables(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(TABLES))
+        if unknown:
+            raise ValueError(f"table names as keys ({', '.join(TABLES)}); found {unknown}")
+        return value
 
 
 TABLES: dict[str, type[Row]] = {

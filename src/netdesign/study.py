@@ -348,8 +348,8 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         "model": str(Path(model).resolve()),
         "scenarios": [str(Path(p).resolve()) for p in scenario_paths],
         "overrides": overrides or {}, "started": _now()}, indent=2, default=str))
-    threads = max(1, (os.cpu_count() or 2) // max(workers, 1))
-    solver = dict(time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+    # HiGHS threads per run: the run's solver.threads (model.yaml < scenario < --set)
+    solver = dict(time_limit=time_limit, mip_gap=mip_gap, threads=None,
                   log_dir=str(out / "logs"))
     notify = progress or (lambda event, outcome: None)
     with ResultsStore(out / "results.duckdb") as store:
@@ -391,7 +391,7 @@ def _solve_baseline(store, plan: StudyPlan, notify) -> RunOutcome:
                        plan.applied["baseline"].input_hash, plan.applied["baseline"].log)
         return _Baseline(task, stored, changed=False)
     notify("solving the baseline ...", None)
-    task = RunTask(**{**plan.baseline.__dict__, "threads": os.cpu_count() or 1})
+    task = plan.baseline
     started = _now()
     try:
         model, _ = _model_for(task, None)
@@ -417,8 +417,7 @@ def _settle_study(store, plan: StudyPlan, solved: dict[str, RunOutcome], base: R
     candidates = tuple((run_id, Design.of(o.results)) for run_id, o in ok.items())
     base_task = RunTask(**{**base.task.__dict__, "incumbent": base.results,
                            "candidates": fitting(candidates, base.task.data),
-                           "settle_savings": unsettled_savings(base.results, ok),
-                           "threads": os.cpu_count() or 1})
+                           "settle_savings": unsettled_savings(base.results, ok)})
     if base_task.candidates or base_task.settle_savings:
         notify("settling: the baseline prices the designs of the other runs ...", None)
         model = getattr(base, "model", None) or NetworkModel(base_task.data)

@@ -9,7 +9,6 @@ references, geocoding, serviceability, capacity) follow here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +17,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from netdesign.data import ModelData
-from netdesign.geo import GeocodeError, geocode
+from netdesign.errors import ModelValidationError, Problem
 from netdesign.io import RawModel, read_model
+from netdesign.names import did_you_mean
 from netdesign.schema import KEYS, REQUIRED_TABLES, TABLES, Settings
-
-
-@dataclass(frozen=True)
-class Problem:
-    table: str
-    row: int | str
-    column: str
-    found: str
-    expected: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.row, str):  # numpy integers from a frame index
-            object.__setattr__(self, "row", int(self.row))
-
-    def __str__(self) -> str:
-        return f"{self.table}:{self.row}:{self.column}: {self.found}, expected {self.expected}"
-
-
-class ModelValidationError(ValueError):
-    """All problems found in a model; ``problems`` lists them in file order."""
-
-    def __init__(self, source: Any, problems: list[Problem]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 
 
 def load_model(path: str | Path) -> ModelData:
@@ -63,18 +37,28 @@ def validate(raw: RawModel) -> ModelData:
     ids: dict[str, dict[str, set[str]]] = {}  # ids as written, also in rows that failed
     for name in TABLES:
         if name not in raw.tables:
-            if name in REQUIRED_TABLES:
+            if name in REQUIRED_TABLES and name not in raw.files:  # unreadable: reported
                 problems.append(Problem(name, "-", "-", "table missing",
                                         f"a {name}.csv file or a {name} sheet"))
             frames[name] = _empty(name)
             ids[name] = {} if name in REQUIRED_TABLES else {c: set() for c in _str_fields(name)}
             continue
+        if not raw.headers.get(name) and not len(raw.tables[name].columns):  # an empty file
+            if name in REQUIRED_TABLES:
+                problems.append(Problem(name, "-", "-", f"{raw.files.get(name, name)} is empty",
+                                        f"a header row, then the rows of {name}"))
+            frames[name] = _empty(name)
+            ids[name] = {c: set() for c in _str_fields(name)}
+            continue
         unread = {p.row for p in problems if p.table == name and isinstance(p.row, int)}
-        frames[name], ids[name] = _rows(name, raw.tables[name], problems, unread)
-    _keys(frames, problems)
+        frames[name], ids[name] = _rows(name, raw.tables[name], problems, unread,
+                                        raw.headers.get(name))
+    warnings: list[Problem] = []
+    _keys(frames, problems, warnings)
     _references(frames, ids, problems)
-    _locations(frames, problems)
+    places = _locations(frames, problems)
     _supply_pairing(frames, ids, problems)
+    _something_to_decide(raw, frames, problems)
     if not problems and settings is not None:
         _serviceability(frames, settings, problems)
         _capacity(frames, problems)
@@ -82,7 +66,8 @@ def validate(raw: RawModel) -> ModelData:
         raise ModelValidationError(raw.source, _in_file_order(problems))
     frames = {k: v.drop(columns="location", errors="ignore") if k != "lanes" else v
               for k, v in frames.items()}
-    return ModelData(settings=settings, source=raw.source, **frames)
+    return ModelData(settings=settings, source=raw.source, **frames, places=places,
+                     notes=tuple(raw.notes), warnings=tuple(_in_file_order(warnings)))
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
@@ -101,26 +86,29 @@ def _settings(values: dict, problems: list[Problem]) -> Settings | None:
     except ValidationError as err:
         for e in err.errors():
             key = ".".join(str(p) for p in e["loc"])
-            expected = _known_settings(e["loc"]) if e["type"] == "extra_forbidden" else _expected(e)
-            problems.append(Problem("model.yaml", "-", key, _found(e), expected))
+            if e["type"] == "extra_forbidden":
+                known = _known_settings(e["loc"])
+                found = "unknown setting" + did_you_mean(str(e["loc"][-1]), known)
+                problems.append(Problem("model.yaml", "-", key, found,
+                                        f"one of {', '.join(known)}"))
+                continue
+            problems.append(Problem("model.yaml", "-", key, _found(e), _expected(e)))
         return None
 
 
-def _known_settings(loc: tuple) -> str:
+def _known_settings(loc: tuple) -> list[str]:
     """The settings allowed next to an unknown one, e.g. ``service.max_dayz``."""
     model: Any = Settings
     for part in loc[:-1]:
         annotation = model.model_fields[part].annotation
         model = next((a for a in getattr(annotation, "__args__", ()) if a is not type(None)),
                      annotation)
-    return f"one of {', '.join(model.model_fields)}"
+    return list(model.model_fields)
 
 
 def _found(error: dict) -> str:
     if error["type"] == "missing":
         return "blank"
-    if error["type"] == "extra_forbidden":
-        return "unknown setting"
     return f"found {_shown(error['input'])}"
 
 
@@ -188,7 +176,8 @@ def _str_fields(name: str) -> set[str]:
 
 
 def _rows(
-    name: str, frame: pd.DataFrame, problems: list[Problem], unread: set[int] = frozenset()
+    name: str, frame: pd.DataFrame, problems: list[Problem], unread: set[int] = frozenset(),
+    header: list[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, set[str]]]:
     """Validate every row of one table except ``unread`` ones (reported by the reader).
 
@@ -201,9 +190,12 @@ def _rows(
         col for col, info in model.model_fields.items()
         if info.is_required() and col not in frame.columns
     ]
+    found = header if header is not None else [str(c) for c in frame.columns]
+    shown = "; the header read is " + (" | ".join(repr(c) for c in found) if found else "empty")
     for col in missing:
         desc = model.model_fields[col].description or "a value"
-        problems.append(Problem(name, 1, col, "column missing", f"a column {col!r} ({desc})"))
+        problems.append(Problem(name, 1, col, "column missing",
+                                f"a column {col!r} ({desc}){shown}"))
     text_cols = _str_fields(name)
     records = []
     for row in frame.to_dict("records"):
@@ -245,22 +237,35 @@ def _rows(
 # -- cross-table checks --------------------------------------------------------------------------
 
 
-def _keys(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+def _keys(frames: dict[str, pd.DataFrame], problems: list[Problem],
+          warnings: list[Problem]) -> None:
+    """Duplicate keys are problems; ids that differ only by letter case are warnings (they are
+    distinct ids, which an export that changed case did not mean)."""
     for name, keys in KEYS.items():
         frame = frames[name]
         if frame.empty or not set(keys) <= set(frame.columns):
             continue
         first_at: dict[tuple, int] = {}
+        folded: dict[tuple, tuple] = {}
         for row, *key in frame[list(keys)].itertuples(name=None):
             key = tuple(key)
-            if key not in first_at:
-                first_at[key] = row
-                continue
             shown = key[0] if len(key) == 1 else key
-            problems.append(Problem(
-                name, row, keys[-1], f"duplicate key {shown!r} (first at row {first_at[key]})",
-                "each key once",
-            ))
+            if key in first_at:
+                problems.append(Problem(
+                    name, row, keys[-1], f"duplicate key {shown!r} (first at row {first_at[key]})",
+                    "each key once",
+                ))
+                continue
+            first_at[key] = row
+            fold = tuple(str(k).casefold() for k in key)
+            if fold in folded:
+                other = folded[fold]
+                warnings.append(Problem(
+                    name, row, keys[-1], f"{shown!r} differs from "
+                    f"{other[0] if len(other) == 1 else other!r} (row {first_at[other]}) only "
+                    "by letter case", "ids that differ in more than case (these are distinct)"))
+            else:
+                folded[fold] = key
 
 
 _REFERENCES = [
@@ -283,9 +288,10 @@ def _references(
         if frame.empty or known is None:
             continue
         for row in frame.index[~frame[column].isin(known).to_numpy()]:
+            value = str(frame.loc[row, column])
             problems.append(Problem(
-                table, row, column, f"unknown {target_col} {frame.loc[row, column]!r}",
-                f"an id listed in {target}",
+                table, row, column, f"unknown {target_col} {value!r}"
+                + did_you_mean(value, sorted(known)), f"an id listed in {target}",
             ))
     lanes = frames["lanes"]
     suppliers, facilities, customers = (ids["suppliers"].get("supplier"),
@@ -298,8 +304,9 @@ def _references(
         if known is None:
             continue
         for row in lanes.index[~lanes[column].isin(known | facilities).to_numpy()]:
-            problems.append(Problem("lanes", row, column,
-                                    f"unknown id {lanes.loc[row, column]!r}", what))
+            value = str(lanes.loc[row, column])
+            problems.append(Problem("lanes", row, column, f"unknown id {value!r}"
+                                    + did_you_mean(value, sorted(known | facilities)), what))
 
 
 def _supply_pairing(
@@ -321,27 +328,67 @@ def _supply_pairing(
                                 "a supply row for every demanded product"))
 
 
-def _locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
-    """Fill lat/lon from ``location`` (offline gazetteer); a name that is not found is a problem."""
+PLACE_EXPECTED = ("a place in the offline gazetteer ('City, ST', 'City, CC', 'City, ST, CC' or "
+                  "a US ZIP code), or lat and lon")
+PLACE_COLUMNS = ["table", "row", "id", "location", "country", "lat", "lon", "place", "source"]
+
+
+def _locations(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> pd.DataFrame:
+    """Fill lat/lon from ``location`` (and ``country``) with the offline gazetteer; an unknown or
+    ambiguous name is a problem. Returns what was resolved, one row per geocoded place."""
+    from netdesign.gazetteer import AmbiguousPlace, GeocodeError, resolve
+
+    resolved = []
     for name in ("suppliers", "facilities", "customers"):
         frame = frames[name]
         if frame.empty:
             continue
+        key = KEYS[name][0]
         lat, lon = frame["lat"].astype(float).copy(), frame["lon"].astype(float).copy()
         loc = frame.get("location", pd.Series(None, index=frame.index))
+        country = frame.get("country", pd.Series(None, index=frame.index))
         for row in frame.index[(lat.isna() | lon.isna()).to_numpy()]:
-            place = loc.loc[row]
+            place, within = loc.loc[row], country.loc[row]
             if _is_blank(place):
                 problems.append(Problem(name, row, "lat", "blank lat/lon and no location",
                                         "lat and lon, or a location ('City, ST' or ZIP)"))
                 continue
+            within = None if _is_blank(within) else str(within)
             try:
-                lat.loc[row], lon.loc[row] = geocode(str(place))
-            except GeocodeError:
-                problems.append(Problem(name, row, "location", f"unknown place {place!r}",
-                                        "a US 'City, ST' or 5-digit ZIP in the offline "
-                                        "gazetteer, or lat and lon"))
+                found = resolve(str(place), within)
+            except AmbiguousPlace as err:
+                problems.append(Problem(name, row, "location", str(err), "one place: write "
+                                        "'City, ST, CC', fill the country column, or give "
+                                        "lat and lon"))
+                continue
+            except GeocodeError as err:
+                hint = f" (did you mean {' or '.join(map(repr, err.suggestions))}?)" if (
+                    err.suggestions) else ""
+                column = "country" if str(err).startswith("country ") else "location"
+                reason = str(err) if column == "country" else f"unknown place {place!r}"
+                problems.append(Problem(name, row, column, reason + hint, PLACE_EXPECTED))
+                continue
+            lat.loc[row], lon.loc[row] = found.lat, found.lon
+            resolved.append((name, int(row), frame.at[row, key], str(place), within or "",
+                             found.lat, found.lon, found.label(), found.source))
         frames[name] = frame.assign(lat=lat, lon=lon)
+    return pd.DataFrame(resolved, columns=PLACE_COLUMNS)
+
+
+def _something_to_decide(raw: RawModel, frames: dict[str, pd.DataFrame],
+                         problems: list[Problem]) -> None:
+    """Every required table has rows, and some demand is positive (else there is no network to
+    design: a solve would have nothing to optimise)."""
+    for name in REQUIRED_TABLES:
+        table = raw.tables.get(name)
+        if table is not None and table.empty and len(table.columns):
+            problems.append(Problem(name, "-", "-", "no rows", f"at least one row ({name})"))
+    demand = frames["demand"]
+    table = raw.tables.get("demand")
+    if table is not None and not table.empty and len(demand) == len(table) and float(
+            demand["annual_units"].sum()) <= 0:
+        problems.append(Problem("demand", "-", "annual_units", "total demand 0 units/year",
+                                "some demand above 0 (nothing to deliver: nothing to decide)"))
 
 
 def _serviceability(

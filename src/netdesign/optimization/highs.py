@@ -20,10 +20,15 @@ so ``mip_rel_gap`` means "within x % of the cost the network controls": gap = (i
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import signal
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -40,7 +45,7 @@ _STATUS = {
     highspy.HighsModelStatus.kInfeasible: "infeasible",
     highspy.HighsModelStatus.kUnbounded: "unbounded",
     highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
+    highspy.HighsModelStatus.kInterrupt: "interrupted",
     highspy.HighsModelStatus.kSolutionLimit: "time_limit",
     highspy.HighsModelStatus.kIterationLimit: "time_limit",
     highspy.HighsModelStatus.kModelEmpty: "optimal",
@@ -174,8 +179,7 @@ class HighsSession:
         self.floor = float(floor)
         start = time.perf_counter()
         self.compiled = Compiled.of(model)
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = new_highs()
         self._pass(self.compiled)
         self.translate_seconds = time.perf_counter() - start
         self.last_values: np.ndarray | None = None
@@ -228,7 +232,8 @@ class HighsSession:
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("threads", int(threads))
         begin = time.perf_counter()
-        h.run()
+        with _stoppable(h):
+            h.run()
         seconds = time.perf_counter() - begin
         status = _STATUS.get(h.getModelStatus(), "error")
         if status != "optimal":
@@ -246,8 +251,7 @@ class HighsSession:
         from the MIP, whose bounds a stage may be restricting) with the cuts added so far."""
         if self._relaxation is None:
             c = self.compiled
-            self._relaxation = highspy.Highs()
-            self._relaxation.setOptionValue("output_flag", False)
+            self._relaxation = new_highs()
             self._relaxation.passModel(highs_lp(c.cost, c.offset - self.floor, c.matrix,
                                                 c.col_lower, c.col_upper, c.row_lower,
                                                 c.row_upper, c.integer))
@@ -336,7 +340,8 @@ class HighsSession:
         if progress is not None:
             _watch(h, progress, self.floor)
         begin = time.perf_counter()
-        h.run()
+        with _stoppable(h):
+            h.run()
         seconds = time.perf_counter() - begin
         if progress is not None:
             h.clearCallbacks()
@@ -354,7 +359,7 @@ class HighsSession:
         if h.getModelStatus() == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             status = "infeasible"
         if not has_solution:
-            status = status if status in ("infeasible", "unbounded") else (
+            status = status if status in ("infeasible", "unbounded", "interrupted") else (
                 "error" if status != "time_limit" else "time_limit")
             return SolveOutcome(status, None, None, seconds, log, None, self.floor)
         values = np.asarray(h.getSolution().col_value, dtype=float)
@@ -403,6 +408,112 @@ def _objective_check(ours: float, highs: float, floor: float) -> str:
         return ""
     return (f"netdesign: HiGHS reports objective {highs:.10g} for a solution that costs "
             f"{ours:.10g}; the solution's own cost is reported.\n")
+
+
+_banner_lock = threading.Lock()
+_banner_silenced: list[bool] = []
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with its output off: the one way this package creates one.
+
+    HiGHS (1.16) prints its banner ("Running HiGHS ...") on the process's file descriptor 1 when
+    the first instance of a process is constructed, before any option can be set; that would
+    break ``--json`` (stdout must be one JSON object) and any pipe. The first construction
+    therefore runs with descriptor 1 pointed at the null device, flushed before it is restored.
+    """
+    with _banner_lock:
+        if _banner_silenced:
+            highs = highspy.Highs()
+        else:
+            highs = _construct_silently()
+            _banner_silenced.append(True)
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def _construct_silently() -> highspy.Highs:
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 at all: nothing to protect
+        return highspy.Highs()
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highs = highspy.Highs()
+        with contextlib.suppress(Exception):  # C stdio buffer, where a C library may hold it
+            import ctypes
+
+            ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    return highs
+
+
+@dataclass
+class StopRequest:
+    """Which signal asked the running solve to stop (None: none did)."""
+
+    signal: int | None = None
+    armed: bool = False
+
+
+STOP = StopRequest()
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[StopRequest]:
+    """While inside, SIGINT (Ctrl-C) and SIGTERM ask a running HiGHS solve to stop at its next
+    callback, returning its incumbent (status ``interrupted``), instead of ending the process;
+    a second signal raises :class:`KeyboardInterrupt` at once. ``STOP.signal`` tells which one
+    came. Outside the main thread (where Python cannot install handlers) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield STOP
+        return
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.getsignal(kind) for kind in kinds}
+
+    def ask(signum: int, frame: object) -> None:
+        if STOP.signal is not None:
+            raise KeyboardInterrupt
+        STOP.signal = signum
+
+    STOP.signal, STOP.armed = None, True
+    for kind in kinds:
+        signal.signal(kind, ask)
+    try:
+        yield STOP
+    finally:
+        STOP.armed = False
+        for kind, handler in previous.items():
+            signal.signal(kind, handler)
+
+
+def stop_requested() -> bool:
+    return STOP.armed and STOP.signal is not None
+
+
+@contextlib.contextmanager
+def _stoppable(h: highspy.Highs) -> Iterator[None]:
+    """Let :func:`stop_on_signals` interrupt ``h`` while it runs (simplex, IPM and MIP)."""
+    if not STOP.armed:
+        yield
+        return
+
+    def check(event) -> None:
+        if STOP.signal is not None:
+            event.interrupt()
+
+    for callback in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+        callback.subscribe(check)
+    try:
+        yield
+    finally:
+        for callback in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+            callback.unsubscribe(check)
 
 
 def highs_lp(cost: np.ndarray, offset: float, matrix, col_lower: np.ndarray,

@@ -39,7 +39,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from netdesign.optimization.cuts import ProductLinking
-from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome
+from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome, stop_requested
 from netdesign.optimization.index import ModelIndex, variance_weight
 
 #: cut rounds at the root, and the relative bound gain below which they stop
@@ -102,12 +102,14 @@ class Search:
     # -- the stages ------------------------------------------------------------------------------
 
     def run(self) -> SolveOutcome:
-        """The best exact solution with the best bound (values loaded into the exact model)."""
+        """The best exact solution with the best bound (values loaded into the exact model).
+        A stop request (Ctrl-C, :func:`netdesign.optimization.highs.stop_on_signals`) ends the
+        search after the stage it interrupts, with status ``interrupted``."""
         first = self.exact.session.last_values is None
         root = self.root_bound()
         if root.status in ("infeasible", "unbounded"):
             return self._final(None, status=root.status)
-        if first:
+        if first and not stop_requested():
             self.lp_support_start(root)
         best = self._priced("MIP start" if first else "previous solution, priced at the new "
                             "numbers,")
@@ -116,7 +118,7 @@ class Search:
             self.log.append(f"netdesign: the {'MIP start' if first else 'previous solution'} is "
                             "within mip_gap of the LP relaxation bound, so it is kept and no MIP "
                             "search is run.\n")
-        else:
+        elif not stop_requested():
             design = self.design_bound(best)
             if design.status in ("infeasible", "unbounded"):
                 return self._final(None, status=design.status)
@@ -126,11 +128,13 @@ class Search:
             # the exact search pays only when the design MIP finished and the exact safety stock
             # is what keeps the gap open; a design MIP stopped by the clock is the bound's limit
             if (design.status == "optimal" and not self._within(best, bound)
+                    and not stop_requested()
                     and self.clock.left() > SEARCH_MIN_SHARE * self.clock.limit):
                 searched = self.exact_search(best)
                 best = _better(best, searched)
                 bound = _higher(bound, searched.bound)
-        return self._final(best, bound=bound)
+        return self._final(best, bound=bound,
+                           status="interrupted" if stop_requested() else None)
 
     def root_bound(self) -> SolveOutcome:
         """LP relaxation + product-linking cut rounds; its objective bounds the MIP."""
@@ -259,7 +263,7 @@ class Search:
         outcome = replace(best, bound=None if bound is None else min(bound, best.objective),
                           seconds=seconds)
         done = outcome.gap is not None and outcome.gap <= self.mip_gap + 1e-12
-        outcome = replace(outcome, status="optimal" if done else "time_limit")
+        outcome = replace(outcome, status=status or ("optimal" if done else "time_limit"))
         if outcome.bound is not None:
             log += (f"netdesign: answer {outcome.objective:.10g}, bound {outcome.bound:.10g}, "
                     f"gap {outcome.gap:.4%} of the controllable cost (mip_gap "

@@ -19,7 +19,7 @@ from plotly.offline import get_plotlyjs
 
 from netdesign.report import charts, fmt, geo
 from netdesign.report.load import StudyData, study_date
-from netdesign.report.netmap import dc_colors, network_map
+from netdesign.report.netmap import dc_colors, map_view, network_map
 
 DATA = Path(__file__).with_name("data")
 CONFIG = {"displaylogo": False, "responsive": True,
@@ -386,8 +386,9 @@ class Page:
             body.append(f'<div class="grid2"><div>{left}</div><div>{right}</div></div>')
         else:
             body.append(self.mapbox(base or others[0], colors))
-        body.append(f'<p class="note">State outlines: {e(geo.source())}. Albers equal-area '
-                    "projection.</p>")
+        view = map_view(d)
+        body.append(f'<p class="note">{"Country" if view.world else "State"} outlines: '
+                    f"{e(geo.source(view))}. {view.projection.capitalize()}.</p>")
         return self.section("maps", "Network maps", "".join(body), lede)
 
     def mapbox(self, run_id: str, colors: dict[str, str]) -> str:

@@ -62,6 +62,12 @@ class Fig:
         return {"data": self.data, "layout": self.layout}
 
 
+def map_view(data: StudyData) -> geo.MapView:
+    """US states or the world, by where the study's places are."""
+    coords = data.locations.coords() if data.locations is not None else {}
+    return geo.view_for([c[0] for c in coords.values()], [c[1] for c in coords.values()])
+
+
 def network_map(data: StudyData, run_id: str, colors: dict[str, str]) -> tuple[dict, int]:
     """The map of one run (a plotly figure dict) and the number of open-DC markers drawn."""
     loc = data.locations
@@ -71,15 +77,16 @@ def network_map(data: StudyData, run_id: str, colors: dict[str, str]) -> tuple[d
 
     all_lat = np.array([c[0] for c in coords.values()], dtype=float)
     all_lon = np.array([c[1] for c in coords.values()], dtype=float)
-    sx, sy = geo.outline_xy(all_lat, all_lon)
+    view = map_view(data)
+    sx, sy = view.outline_xy(all_lat, all_lon)
     fig.add_scatter(x=sx, y=sy, mode="lines", fill="toself", fillcolor="#f3f4f6",
                     line={"color": "#cbd5e1", "width": 0.8}, hoverinfo="skip",
-                    showlegend=False, name="states")
+                    showlegend=False, name="countries" if view.world else "states")
 
     def xy(names) -> tuple[list[float], list[float]]:
         lat = [coords[n][0] for n in names]
         lon = [coords[n][1] for n in names]
-        x, y = geo.project(lat, lon)
+        x, y = view.project(lat, lon)
         return np.round(x, 1).tolist(), np.round(y, 1).tolist()
 
     _lanes(fig, data, run_id, coords, xy)
@@ -101,9 +108,14 @@ def network_map(data: StudyData, run_id: str, colors: dict[str, str]) -> tuple[d
         )
 
     open_count = _dcs(fig, data, run_id, coords, colors, xy)
-    xs = [v for v in sx if v is not None]
-    ys = [v for v in sy if v is not None]
-    pad = 0.03 * (max(xs) - min(xs))
+    if view.world:  # frame the network, not the whole of every country it touches
+        px, py = view.project(all_lat, all_lon)
+        xs, ys = px.tolist(), py.tolist()
+        pad = max(0.08 * max(max(xs) - min(xs), max(ys) - min(ys)), 150.0)
+    else:
+        xs = [v for v in sx if v is not None]
+        ys = [v for v in sy if v is not None]
+        pad = 0.03 * (max(xs) - min(xs))
     fig.update_layout(
         template=TEMPLATE.to_plotly_json(), height=MAP_HEIGHT, showlegend=True,
         font={"family": FONT, "size": 12, "color": INK},
