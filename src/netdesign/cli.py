@@ -25,9 +25,20 @@ ModelArg = Annotated[
 ]
 
 
-def _load_or_exit(model: Path):
+def _load_or_exit(model: Path, forecast: bool = True, settings: dict | None = None):
+    """Validated model data (a demand history forecast into demand unless ``forecast`` is
+    false), or the problems on stderr and exit 1 (2 when the model is not there)."""
+    from netdesign.io import RawModel, read_model
+    from netdesign.validate import validate as validate_raw
+
     try:
-        return load_model(model)
+        if forecast and settings is None:
+            return load_model(model)
+        raw = read_model(model)
+        if settings:
+            raw = RawModel(raw.source, _merged(raw.settings, settings), raw.tables, raw.files,
+                           raw.errors)
+        return validate_raw(raw)
     except ModelValidationError as err:
         err_console.print(f"[bold red]{len(err.problems)} problem(s) in {model}[/]")
         for problem in err.problems:
@@ -41,11 +52,73 @@ def _load_or_exit(model: Path):
 @app.command()
 def validate(model: ModelArg) -> None:
     """Check every table of a model and print every problem (exit 1 if there is any)."""
-    data = _load_or_exit(model)
+    data = _load_or_exit(model, forecast=False)
     console.print(
         f"[green]OK[/] {model}: {len(data.products)} products, {len(data.facilities)} DCs, "
         f"{len(data.customers)} customers, {len(data.demand)} demand rows"
     )
+
+
+def _merged(settings: dict, extra: dict) -> dict:
+    out = dict(settings)
+    for key, value in extra.items():
+        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
+    return out
+
+
+def accuracy_table(table, by: str, title: str) -> Table:
+    """Accuracy rows (WAPE, bias, MASE, MAPE) as a terminal table that fits 80 columns."""
+    out = Table(title=title)
+    for name, justify in ((by, "left"), ("series", "right"), ("units", "right"),
+                          ("WAPE", "right"), ("bias", "right"), ("MASE", "right"),
+                          ("MAPE", "right")):
+        out.add_column(name, justify=justify)
+    for row in table.itertuples():
+        mape = "n/a" if row.mape != row.mape else f"{100 * row.mape:.1f}%"
+        out.add_row(str(getattr(row, by, "all")), f"{row.series:,}", f"{row.actual:,.0f}",
+                    f"{100 * row.wape:.1f}%", f"{100 * row.bias:+.1f}%", f"{row.mase:.2f}",
+                    mape)
+    return out
+
+
+@app.command()
+def forecast(
+    model: ModelArg,
+    horizon: Annotated[int | None, typer.Option(help="Months to forecast (≥ 12; the planning "
+                                                 "year is the first 12)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the forecast tables (CSV) here")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Forecast the planning year from demand_history: a method per series chosen by backtest,
+    accuracy by segment, the demand table with demand_sd from the forecast error."""
+    import json
+
+    from netdesign.forecast import forecast_demand
+
+    extra = {"forecast": {"horizon_months": horizon}} if horizon is not None else {}
+    data = _load_or_exit(model, forecast=False, settings=extra)
+    if data.demand_history.empty:
+        err_console.print(f"[bold red]{model}: no demand_history table to forecast[/]")
+        raise typer.Exit(1)
+    result = forecast_demand(data)
+    paths = result.write(out) if out else []
+    if json_out:
+        print(json.dumps({**result.summary(), "files": [str(p) for p in paths]}, default=float))
+        return
+    summary = result.summary()
+    console.print(f"forecast of {summary['series']:,} customer × product series "
+                  f"({result.kind}ly history, planning year from {summary['planning_start']}) "
+                  f"in {result.seconds:.1f}s; levels: {summary['levels']}")
+    console.print(accuracy_table(result.accuracy["segment"], "segment", "backtest accuracy"))
+    methods = Table(title="methods chosen")
+    methods.add_column("method")
+    methods.add_column("series", justify="right")
+    for name, count in summary["methods"].items():
+        methods.add_row(name, f"{count:,}")
+    console.print(methods)
+    console.print(f"planning-year demand {summary['annual_units']:,.0f} units")
+    for path in paths:
+        console.print(f"  wrote {path}")
 
 
 @app.command()
@@ -289,6 +362,12 @@ def study(
     except (ScenarioError, ModelValidationError) as err:
         err_console.print(str(err), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    accuracy = out / "forecast" / "accuracy_segment.csv"
+    if accuracy.exists():
+        import pandas as pd
+
+        console.print(accuracy_table(pd.read_csv(accuracy), "segment",
+                                     "forecast accuracy (demand from the history)"))
     comparison = compare_runs(out)
     console.print(comparison_table(comparison, "kpis"))
     console.print(comparison_table(comparison, "costs"))

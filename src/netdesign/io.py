@@ -8,6 +8,7 @@ sheet row (the header is row 1).
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 import re
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ def _read_folder(folder: Path) -> RawModel:
     tables, files = {}, {}
     for name in TABLES:
         path = folder / f"{name}.csv"
+        if not path.exists() and (folder / f"{name}.csv.gz").exists():
+            path = folder / f"{name}.csv.gz"  # a long table (demand_history) may come gzipped
         if path.exists():
             tables[name] = _read_csv(path, name, errors)
             files[name] = path.name
@@ -75,9 +78,12 @@ def _read_folder(folder: Path) -> RawModel:
 def _read_csv(path: Path, name: str, errors: list) -> pd.DataFrame:
     """Cells as text, index = the line a row starts on; blank lines and blank rows are skipped.
 
-    Reads UTF-8 (with or without BOM) or, failing that, Windows-1252 (Excel's "CSV" on Windows).
+    Reads UTF-8 (with or without BOM) or, failing that, Windows-1252 (Excel's "CSV" on Windows);
+    a ``.gz`` file is decompressed first.
     """
     data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -161,18 +161,31 @@ class AppliedScenario:
     raw: RawModel
     log: list[dict[str, Any]]
     input_hash: str
+    forecast: Any = None  # the netdesign.forecast.Forecast behind demand, if from a history
 
 
 def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] | None = None,
                    design_key: str = "") -> AppliedScenario:
-    """Apply a scenario to raw model cells in priority order, validate, hash the inputs."""
+    """Apply a scenario to raw model cells in priority order, validate, hash the inputs.
+
+    A demand history is forecast (with the scenario's settings) before the table changes, so a
+    change to ``demand`` (growth by region or segment, ``demand_sd`` × 1.3) acts on the forecast.
+    """
+    from netdesign.forecast import with_forecast
+
     log: list[dict[str, Any]] = []
     settings = json.loads(json.dumps(raw.settings))
     where = scenario.source or scenario.name
     for level, values in (("settings", scenario.settings), ("sweep", _strip(scenario.point))):
         for key, value in values.items():
             _set_setting(settings, key, value, level, log, where)
-    tables = {name: frame.copy() for name, frame in raw.tables.items()}
+    forecast_settings = json.loads(json.dumps(settings))  # --set forecast.* reaches it too
+    for key, value in (overrides or {}).items():
+        if key.startswith("forecast."):
+            _set_setting(forecast_settings, key, value, "--set", [], where)
+    staged, forecast = with_forecast(RawModel(raw.source, forecast_settings, raw.tables,
+                                              raw.files))
+    tables = {name: frame.copy() for name, frame in staged.tables.items()}
     written: dict[tuple[str, int, str], int] = {}
     for number, change in enumerate(scenario.changes, start=1):
         _apply_change(tables, change, number, written, log, where)
@@ -180,7 +193,9 @@ def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] 
         _set_setting(settings, key, value, "--set", log, "command line")
     new_raw = RawModel(raw.source, settings, tables, raw.files)
     data = validate(new_raw)
-    return AppliedScenario(data, new_raw, log, input_hash(new_raw, scenario.mode, design_key))
+    return AppliedScenario(data, new_raw, log, input_hash(new_raw, scenario.mode, design_key),
+                           forecast)
+
 
 
 def _strip(point: dict[str, Any]) -> dict[str, Any]:

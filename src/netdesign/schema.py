@@ -279,10 +279,11 @@ class SegmentationSettings(BaseModel):
         (0.8, 0.95), description="[share] cumulative value share closing classes A and B"
     )
     xyz: tuple[float, float] = Field(
-        (0.25, 0.5), description="[x] forecast-error CV closing classes X and Y"
+        (0.1, 0.25), description="[x] forecast-error CV (customer level, monthly) closing "
+        "classes X and Y"
     )
     seasonal_strength: float = Field(
-        0.6, ge=0, le=1, description="[share] STL seasonal strength from which a product is "
+        0.9, ge=0, le=1, description="[share] STL seasonal strength from which a product is "
         "seasonal",
     )
     new_months: int = Field(12, ge=1, description="[months] a shorter history is a new product")

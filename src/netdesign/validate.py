@@ -50,8 +50,15 @@ class ModelValidationError(ValueError):
 
 
 def load_model(path: str | Path) -> ModelData:
-    """Read and validate a model folder or workbook; raise :class:`ModelValidationError`."""
-    return validate(read_model(path))
+    """Read and validate a model folder or workbook; raise :class:`ModelValidationError`.
+
+    A ``demand_history`` is forecast into the planning year's ``demand`` (and ``demand_profile``)
+    unless ``forecast.use_history`` is false (:func:`netdesign.forecast.with_forecast`).
+    """
+    from netdesign.forecast import with_forecast
+
+    raw, _ = with_forecast(read_model(path))
+    return validate(raw)
 
 
 def validate(raw: RawModel) -> ModelData:
@@ -449,7 +456,7 @@ def _columns(
                 return _empty(name), {}
             typed[col] = np.nan
             continue
-        cells = frame[col].map(lambda v: "" if _is_blank(v) else str(v).strip())
+        cells = frame[col].astype(str).str.strip().where(frame[col].notna(), "")
         blank = cells == ""
         if info.is_required():
             _report(name, blank, col, "blank", "a value", problems, cells)

@@ -26,17 +26,22 @@ def history_kind(history: pd.DataFrame) -> str:
 
 
 def period_kind(periods: pd.Series) -> pd.Series:
-    """"week", "month" or "" (not a period) for each label."""
-    text = periods.astype(str).str.strip()
-    kind = pd.Series("", index=periods.index, dtype=object)
-    kind[text.str.fullmatch(r"\d{4}-W\d{2}") & period_start(text, "week").notna()] = "week"
-    kind[text.str.fullmatch(r"\d{4}-\d{2}") & period_start(text, "month").notna()] = "month"
-    return kind
+    """"week", "month" or "" (not a period) for each label (parsed once per distinct label)."""
+    unique = pd.Series(periods.astype(str).str.strip().unique())
+    kind = pd.Series("", index=unique.index, dtype=object)
+    kind[unique.str.fullmatch(r"\d{4}-W\d{2}") & _starts(unique, "week").notna()] = "week"
+    kind[unique.str.fullmatch(r"\d{4}-\d{2}") & _starts(unique, "month").notna()] = "month"
+    return periods.astype(str).str.strip().map(dict(zip(unique, kind, strict=True)))
 
 
 def period_start(periods: pd.Series, kind: str) -> pd.Series:
     """First day of each period (Monday of an ISO week, the 1st of a month); NaT if invalid."""
     text = periods.astype(str).str.strip()
+    unique = pd.Series(text.unique())
+    return text.map(dict(zip(unique, _starts(unique, kind), strict=True)))
+
+
+def _starts(text: pd.Series, kind: str) -> pd.Series:
     if kind == "week":
         return pd.to_datetime(text + "-1", format=WEEK_FORMAT, errors="coerce")
     return pd.to_datetime(text, format=MONTH_FORMAT, errors="coerce")
