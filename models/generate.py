@@ -409,8 +409,11 @@ def generate(
     seed: int = 2026,
     out: str | Path = DEFAULT_OUT,
     name: str | None = None,
+    history: bool = False,
 ) -> None:
-    """Write a model folder (model.yaml + CSVs in the format of :mod:`netdesign.schema`)."""
+    """Write a model folder (model.yaml + CSVs in the format of :mod:`netdesign.schema`), with
+    ``history``: also ``demand_history.csv.gz`` (the command line writes it unless
+    ``--no-history``; callers that generate benchmark networks leave it out)."""
     if customers < 1 or dcs < 1 or products < 1:
         raise ValueError("customers, dcs and products must be ≥ 1")
     if not 0 <= existing <= dcs:
@@ -453,7 +456,8 @@ def generate(
     write_csv(out / "demand.csv",
               ["customer", "product", "annual_units", "demand_sd", "orders_per_year"], demand)
     write_csv(out / "modes.csv", MODE_COLUMNS, [list(m) for m in MODES])
-    _write_history(out / "demand_history.csv.gz", prod, demand, seed)
+    if history:
+        _write_history(out / "demand_history.csv.gz", prod, demand, seed)
 
 
 def _products(rng: np.random.Generator, n: int) -> list[dict]:
@@ -736,10 +740,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--name", default=None, help="model name (default us_retail)")
+    parser.add_argument("--no-history", dest="history", action="store_false",
+                        help="leave out demand_history.csv.gz (three years of weekly sales)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     generate(customers=args.customers, dcs=args.dcs, existing=args.existing,
-             products=args.products, seed=args.seed, out=args.out, name=args.name)
+             products=args.products, seed=args.seed, out=args.out, name=args.name,
+             history=args.history)
     print(f"wrote {args.out} in {time.perf_counter() - start:.2f} s", file=sys.stderr)
 
 

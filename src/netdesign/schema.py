@@ -299,7 +299,8 @@ class PeakSettings(BaseModel):
         True, description="[-] with a demand_profile, cap each month's throughput at a DC"
     )
     capacity_factor: float = Field(
-        1.0, gt=0, description="[x] a month's throughput capacity = factor × annual capacity / 12"
+        1.0, gt=0, description="[x] a month's throughput capacity = factor × annual capacity × "
+        "days of the month / 365"
     )
 
 
