@@ -98,7 +98,8 @@ def forecast(
     extra = {"forecast": {"horizon_months": horizon}} if horizon is not None else {}
     data = _load_or_exit(model, forecast=False, settings=extra)
     if data.demand_history.empty:
-        err_console.print(f"[bold red]{model}: no demand_history table to forecast[/]")
+        err_console.print(f"{model}: no demand_history table to forecast", style="bold red",
+                          markup=False, soft_wrap=True)
         raise typer.Exit(1)
     result = forecast_demand(data)
     paths = result.write(out) if out else []
