@@ -17,8 +17,8 @@ from netdesign.forecast import forecast_demand
 from netdesign.forecast.accuracy import bias, mape, mase, mase_scale, wape
 from netdesign.forecast.methods import models
 from netdesign.forecast.plan import daily_sd
-from netdesign.validate import load_model, validate
 from netdesign.io import read_model
+from netdesign.validate import load_model, validate
 
 SEASON = np.array([0.5, 0.6, 0.8, 1.0, 1.2, 1.5, 1.8, 1.6, 1.2, 0.9, 0.5, 0.4])
 

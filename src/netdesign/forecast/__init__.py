@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from netdesign.data import ModelData
 from netdesign.forecast import accuracy as acc
 from netdesign.forecast.plan import backtest_and_forecast, series_table
 from netdesign.forecast.series import build_panel
 from netdesign.io import RawModel
+from netdesign.schema import Settings
 from netdesign.segmentation import segment_products
 
 __all__ = ["Forecast", "forecast_demand", "with_forecast"]
@@ -177,50 +179,60 @@ def _months(national: pd.DataFrame, future: pd.DataFrame) -> pd.DataFrame:
 _CACHE: dict[str, Forecast] = {}
 
 
-def _key(data: ModelData) -> str:
-    """What a forecast depends on: the history, regions, products, and forecast settings."""
-    s = data.settings
+def _key(raw: RawModel, settings: Settings) -> str:
+    """What a forecast depends on, from the raw cells: the history, the customers' regions, the
+    products, the forecast and segmentation settings (not ``error_scale``) and days per year."""
     digest = hashlib.sha256()
-    for frame in (data.demand_history[["customer", "product", "period", "units", "orders"]],
-                  data.customers[["customer", "region"]],
-                  data.products[["product", "unit_value", "segment"]]):
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    settings = s.forecast.model_dump(exclude={"error_scale", "use_history"})
-    digest.update(json.dumps([settings, s.segmentation.model_dump(), s.days_per_year],
+    for name in ("demand_history", "customers", "products"):
+        frame = raw.tables.get(name, pd.DataFrame())
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy()
+                      .tobytes())
+    digest.update(json.dumps([settings.forecast.model_dump(exclude={"error_scale"}),
+                              settings.segmentation.model_dump(), settings.days_per_year],
                              sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 
-def cached_forecast(data: ModelData) -> Forecast:
-    """:func:`forecast_demand`, once per history and settings in this process (a study applies
-    every scenario to the same history)."""
-    key = _key(data)
+def _forecast_of(raw: RawModel, settings: Settings | None) -> Forecast:
+    """The forecast of a raw model's history, once per history and settings in this process (a
+    study applies every scenario to the same history, and validates it once)."""
+    from netdesign.validate import validate
+
+    key = _key(raw, settings) if settings is not None else None
     if key not in _CACHE:
+        result = forecast_demand(validate(raw))  # every problem of the model, or the forecast
         if len(_CACHE) >= 4:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = forecast_demand(data)
+        _CACHE[key] = result
     return _CACHE[key]
+
+
+def _settings(values: dict) -> Settings | None:
+    try:
+        return Settings.model_validate(values)
+    except ValidationError:
+        return None  # validation reports it, with every other problem
 
 
 def with_forecast(raw: RawModel) -> tuple[RawModel, Forecast | None]:
     """``raw`` with ``demand`` (and ``demand_profile``, unless one is given) replaced by the
-    planning-year forecast of its ``demand_history``, which is then dropped; unchanged, less the
-    history, when ``forecast.use_history`` is false. Raises
+    planning-year forecast of its ``demand_history``, which is then dropped; only the history
+    dropped when ``forecast.use_history`` is false. Raises
     :class:`~netdesign.validate.ModelValidationError` with every problem of the model."""
-    from netdesign.validate import validate
-
     if "demand_history" not in raw.tables:
         return raw, None
-    data = validate(raw)
+    settings = _settings(raw.settings)
     tables = {k: v for k, v in raw.tables.items() if k != "demand_history"}
-    if not data.settings.forecast.use_history:
-        return RawModel(raw.source, raw.settings, tables, raw.files), None
-    result = cached_forecast(data)
-    demand = result.planning_demand(data.settings.forecast.error_scale)
-    tables["demand"] = _cells(demand)
+    errors = [e for e in raw.errors if e[0] != "demand_history"]
+    if settings is not None and not settings.forecast.use_history:
+        return RawModel(raw.source, raw.settings, tables, raw.files, errors), None
+    result = _forecast_of(raw, settings)
+    scale = settings.forecast.error_scale if settings is not None else 1.0
+    tables["demand"] = _cells(result.planning_demand(scale))
     if "demand_profile" not in raw.tables:
         tables["demand_profile"] = _cells(result.profile)
-    return RawModel(raw.source, raw.settings, tables, raw.files), result
+    return RawModel(raw.source, raw.settings, tables, raw.files, errors), result
 
 
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,13 +1,16 @@
 """The forecasting methods, all from statsforecast (Nixtla), on monthly series.
 
-| name | statsforecast model | for | needs (training months) |
-|---|---|---|---|
-| ``moving_average`` | ``WindowAverage(3)``: mean of the last 3 months | level series | 3 |
-| ``seasonal_naive`` | ``SeasonalNaive(12)``: the same month last year | stable seasons | 12 |
-| ``ets`` | ``AutoETS(12)``: error/trend/season chosen by AICc (Hyndman et al. 2008) | trend, season | 24 |
-| ``croston`` | ``CrostonClassic``: SES (α = 0.1) of sizes / SES of intervals (Croston 1972) | intermittent | 3 |
-| ``tsb`` | ``TSB(0.1, 0.1)``: SES of size × SES of occurrence (Teunter, Syntetos, Babai 2011) | intermittent, obsolescence | 3 |
-| ``adida`` | ``ADIDA``: aggregate to the mean interval, SES, spread back (Nikolopoulos et al. 2011) | intermittent | 3 |
+* ``moving_average``: ``WindowAverage(3)``, the mean of the last 3 months (level series; 3
+  training months);
+* ``seasonal_naive``: ``SeasonalNaive(12)``, the same month last year (stable seasons; 12);
+* ``ets``: ``AutoETS(12)``, error/trend/season chosen by AICc (Hyndman, Koehler, Ord & Snyder
+  2008, *Forecasting with Exponential Smoothing*; trend and season; 24);
+* ``croston``: ``CrostonClassic``, SES (α = 0.1) of demand sizes over SES of intervals (Croston
+  1972; intermittent; 3);
+* ``tsb``: ``TSB(0.1, 0.1)``, SES of size × SES of occurrence (Teunter, Syntetos & Babai 2011;
+  intermittent with obsolescence; 3);
+* ``adida``: ``ADIDA``, aggregate to the mean interval, SES, spread back (Nikolopoulos et al.
+  2011; intermittent; 3).
 
 ETS is fit on product × region aggregates only: at about 50 ms a fit (measured here, statsforecast
 2.1, one core) a backtest with 4 origins over the demo's 5,504 customer series would take over

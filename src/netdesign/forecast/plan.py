@@ -22,7 +22,7 @@ from netdesign.data import ModelData
 from netdesign.forecast import accuracy as acc
 from netdesign.forecast.backtest import choose, cross_validate, forecast, picked
 from netdesign.forecast.methods import METHODS, SERIES_METHODS, eligible
-from netdesign.forecast.series import Panel, build_panel, shares
+from netdesign.forecast.series import Panel, shares
 
 TOP_DOWN = "top_down"
 
