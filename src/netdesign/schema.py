@@ -292,6 +292,13 @@ class SegmentationSettings(BaseModel):
         "declines",
     )
 
+    @field_validator("abc", "xyz")
+    @classmethod
+    def _ascending(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= value[0] <= value[1]:
+            raise ValueError("two ascending numbers ≥ 0, e.g. [0.8, 0.95]")
+        return value
+
 
 class PeakSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
