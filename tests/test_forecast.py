@@ -166,3 +166,32 @@ def test_accuracy_measures_by_hand():
     train = np.array([1.0, 3.0, 2.0, 5.0])  # naive in-sample MAE (2 + 1 + 3) / 3 = 2
     assert mase_scale(train, 12) == pytest.approx(2.0)
     assert mase(error, 2.0) == pytest.approx((8 / 3) / 2.0)
+
+
+def test_scenarios_act_on_the_forecast(tmp_path):
+    """forecast.error_scale scales demand_sd; a demand change (growth of a segment) applies to the
+    forecast's demand table; a launch follows its analogue's forecast × scale."""
+    from netdesign.scenario import Change, Scenario, apply_scenario
+
+    kit = history_kit({("C1", "P"): [100.0] * 36, ("C2", "P"): [50.0] * 30 + [60.0] * 6})
+    kit.update("products", "P", segment="fast")
+    kit.product("NEW", unit_value=20.0, unit_price=30.0)
+    raw = read_model(kit.folder(tmp_path))
+    base = apply_scenario(raw, Scenario("base"))
+    noisy = apply_scenario(raw, Scenario("noisy", settings={"forecast.error_scale": 1.3}))
+    assert base.forecast is not None and noisy.forecast is base.forecast  # forecast once
+    assert np.allclose(noisy.data.demand["demand_sd"], 1.3 * base.data.demand["demand_sd"],
+                       atol=1e-3)
+    grow = apply_scenario(raw, Scenario("grow", changes=(Change(
+        table="demand", where={"segment": "fast"}, scale={"annual_units": 1.1}),)))
+    assert grow.data.demand["annual_units"].sum() == pytest.approx(
+        1.1 * base.data.demand["annual_units"].sum(), rel=1e-6)
+    launch = apply_scenario(raw, Scenario("launch", settings={
+        "forecast.launches": [{"product": "NEW", "analogue": "P", "scale": 0.5}]}))
+    demand = launch.data.demand.set_index(["customer", "product"])
+    for customer in ("C1", "C2"):
+        assert demand.loc[(customer, "NEW"), "annual_units"] == pytest.approx(
+            0.5 * demand.loc[(customer, "P"), "annual_units"], rel=1e-6)
+        assert demand.loc[(customer, "NEW"), "forecast_method"] == "launch:P"
+    profile = launch.data.demand_profile
+    assert len(profile[profile["product"] == "NEW"]) == 12

@@ -247,6 +247,13 @@ class UnmetSettings(BaseModel):
     )
 
 
+class LaunchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product: str = Field(description="[-] the new product (a products row; supply rows too)")
+    analogue: str = Field(description="[-] the product whose forecast it follows")
+    scale: float = Field(1.0, ge=0, description="[x] the new product's units per analogue unit")
+
+
 class ForecastSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     use_history: bool = Field(
@@ -270,6 +277,11 @@ class ForecastSettings(BaseModel):
     )
     error_scale: float = Field(
         1.0, ge=0, description="[x] multiplies the forecast error behind demand_sd (scenarios)"
+    )
+    launches: list[LaunchSettings] = Field(
+        default_factory=list,
+        description="[-] new products without history, each following an analogue's forecast "
+        "(customers, months and error CV) × scale: [{product, analogue, scale}]",
     )
 
 

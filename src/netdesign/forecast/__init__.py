@@ -24,7 +24,7 @@ from netdesign.forecast import accuracy as acc
 from netdesign.forecast.plan import backtest_and_forecast, series_table
 from netdesign.forecast.series import build_panel
 from netdesign.io import RawModel
-from netdesign.schema import Settings
+from netdesign.schema import LaunchSettings, Settings
 from netdesign.segmentation import segment_products
 
 __all__ = ["Forecast", "forecast_demand", "with_forecast"]
@@ -56,11 +56,21 @@ class Forecast:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
-    def planning_demand(self, error_scale: float = 1.0) -> pd.DataFrame:
-        """The demand table with ``demand_sd`` scaled by ``error_scale`` (scenarios: +30 %)."""
+    def planning_demand(self, error_scale: float = 1.0,
+                        launches: list[LaunchSettings] = ()) -> pd.DataFrame:
+        """The demand table with ``demand_sd`` scaled by ``error_scale`` (scenarios: +30 %) and a
+        launched product's rows: its analogue's rows × scale (units, and σ so the error's CV
+        stays the analogue's), orders per year as the analogue's, method ``launch:<analogue>``."""
         table = self.demand.copy()
         table["demand_sd"] = table["demand_sd"] * error_scale
-        return table
+        rows = [_launched(table, launch) for launch in launches]
+        return pd.concat([table, *rows], ignore_index=True) if rows else table
+
+    def planning_profile(self, launches: list[LaunchSettings] = ()) -> pd.DataFrame:
+        """The monthly profile, a launched product taking its analogue's shares."""
+        rows = [self.profile[self.profile["product"] == launch.analogue].assign(
+            product=launch.product) for launch in launches]
+        return pd.concat([self.profile, *rows], ignore_index=True) if rows else self.profile
 
     def summary(self) -> dict:
         overall = self.accuracy["overall"].iloc[0]
@@ -93,6 +103,17 @@ class Forecast:
             path.with_suffix(".tmp").replace(path)
             paths.append(path)
         return paths
+
+
+def _launched(table: pd.DataFrame, launch: LaunchSettings) -> pd.DataFrame:
+    rows = table[table["product"] == launch.analogue]
+    if rows.empty:
+        raise ValueError(f"forecast.launches: analogue {launch.analogue!r} has no forecast "
+                         "(no demand history)")
+    return rows.assign(product=launch.product, annual_units=rows["annual_units"] * launch.scale,
+                       demand_sd=rows["demand_sd"] * launch.scale,
+                       forecast_method=f"launch:{launch.analogue}",
+                       forecast_level="analogue", history_months=0)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -188,7 +209,7 @@ def _key(raw: RawModel, settings: Settings) -> str:
         digest.update(",".join(map(str, frame.columns)).encode())
         digest.update(pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy()
                       .tobytes())
-    digest.update(json.dumps([settings.forecast.model_dump(exclude={"error_scale"}),
+    digest.update(json.dumps([settings.forecast.model_dump(exclude={"error_scale", "launches"}),
                               settings.segmentation.model_dump(), settings.days_per_year],
                              sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -228,10 +249,18 @@ def with_forecast(raw: RawModel) -> tuple[RawModel, Forecast | None]:
     if settings is not None and not settings.forecast.use_history:
         return RawModel(raw.source, raw.settings, tables, raw.files, errors), None
     result = _forecast_of(raw, settings)
-    scale = settings.forecast.error_scale if settings is not None else 1.0
-    tables["demand"] = _cells(result.planning_demand(scale))
+    assert settings is not None  # a model whose settings do not validate raised above
+    fc = settings.forecast
+    try:
+        tables["demand"] = _cells(result.planning_demand(fc.error_scale, fc.launches))
+    except ValueError as err:
+        from netdesign.validate import ModelValidationError, Problem
+
+        raise ModelValidationError(raw.source, [Problem("model.yaml", "-", "forecast.launches",
+                                                        str(err), "a product with history")]
+                                   ) from None
     if "demand_profile" not in raw.tables:
-        tables["demand_profile"] = _cells(result.profile)
+        tables["demand_profile"] = _cells(result.planning_profile(fc.launches))
     return RawModel(raw.source, raw.settings, tables, raw.files, errors), result
 
 
