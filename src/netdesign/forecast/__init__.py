@@ -31,7 +31,7 @@ __all__ = ["Forecast", "forecast_demand", "with_forecast"]
 
 DEMAND_COLUMNS = ["customer", "product", "annual_units", "demand_sd", "orders_per_year"]
 PROVENANCE = ["forecast_method", "forecast_level", "forecast_rmse_month", "history_months",
-              "forecast_wape"]
+              "forecast_wape", "backtest_units", "backtest_abs_error", "backtest_error"]
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,9 @@ def _demand_table(series: pd.DataFrame) -> pd.DataFrame:
         "forecast_rmse_month": rows["rmse"].round(3),
         "history_months": rows["history_months"],
         "forecast_wape": rows["wape"].round(4),
+        "backtest_units": rows["backtest_units"].round(3),
+        "backtest_abs_error": rows["backtest_abs_error"].round(3),
+        "backtest_error": rows["backtest_error"].round(3),
     }).reset_index(drop=True)
 
 

@@ -68,7 +68,10 @@ def per_series(errors: pd.DataFrame, scales: pd.Series) -> pd.DataFrame:
     out["bias"] = out["error"] / out["actual"].where(out["actual"] > 0)
     out["rmse"] = np.sqrt(out["squared"])
     out["mase"] = out["mae"] / scales.reindex(out.index)
-    return out[["wape", "bias", "mape", "mase", "rmse", "mae"]]
+    out = out.rename(columns={"actual": "backtest_units", "abs_error": "backtest_abs_error",
+                              "error": "backtest_error"})
+    return out[["wape", "bias", "mape", "mase", "rmse", "mae", "backtest_units",
+                "backtest_abs_error", "backtest_error"]]
 
 
 def summarise(errors: pd.DataFrame, series: pd.DataFrame, by: list[str]) -> pd.DataFrame:
