@@ -1,8 +1,8 @@
 """Assemble ``report.html``: one self-contained file (plotly.js, styles and geometry inlined).
 
 Sections (each a ``<section id=…>`` with an ``<h2>``): summary, maps, costs, kpis, forecast (when
-demand came from a history), finance, inventory, service, trust. Per-run views (maps, waterfalls, the finance case, inventory) use a
-``<select data-switch=GROUP>`` that shows one ``[data-group=GROUP][data-key=RUN]`` panel at a time;
+demand came from a history), finance, inventory, service, trust. Per-run views (maps, waterfalls,
+the finance case, inventory) use a ``<select data-switch=GROUP>`` that shows one ``[data-group=GROUP][data-key=RUN]`` panel at a time;
 every panel is in the page, so the file prints and can be searched without running anything.
 """
 
