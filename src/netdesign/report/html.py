@@ -2,8 +2,9 @@
 
 Sections (each a ``<section id=…>`` with an ``<h2>``): summary, maps, costs, kpis, forecast (when
 demand came from a history), finance, inventory, service, trust. Per-run views (maps, waterfalls,
-the finance case, inventory) use a ``<select data-switch=GROUP>`` that shows one ``[data-group=GROUP][data-key=RUN]`` panel at a time;
-every panel is in the page, so the file prints and can be searched without running anything.
+the finance case, inventory) use a ``<select data-switch=GROUP>`` that shows one
+``[data-group=GROUP][data-key=RUN]`` panel at a time; every panel is in the page, so the file
+prints and can be searched without running anything.
 """
 
 from __future__ import annotations
