@@ -80,7 +80,7 @@ LOCATION = "expected a US 'City, ST' or 5-digit ZIP in the offline gazetteer, or
 TOP_SETTINGS = (
     "name, currency, circuity_factor, carrying_rate, fuel_index, co2_price, discount_rate, "
     "tax_rate, horizon_years, days_per_year, service, sourcing, strategy, hybrid, inventory, "
-    "facilities, unmet_demand, reductions, solver"
+    "facilities, unmet_demand, reductions, solver, forecast, segmentation, peak"
 )
 
 CASES = [

@@ -203,15 +203,29 @@ def _months(national: pd.DataFrame, future: pd.DataFrame) -> pd.DataFrame:
 _CACHE: dict[str, Forecast] = {}
 
 
+_DIGESTS: dict[int, tuple[pd.DataFrame, bytes]] = {}
+
+
+def _digest(frame: pd.DataFrame) -> bytes:
+    """A frame's content hash, once per frame object (a study hands every scenario the same
+    history frame: ~1 s to hash on the demo)."""
+    hit = _DIGESTS.get(id(frame))
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy().tobytes())
+    if len(_DIGESTS) >= 16:
+        _DIGESTS.pop(next(iter(_DIGESTS)))
+    _DIGESTS[id(frame)] = (frame, digest.digest())
+    return _DIGESTS[id(frame)][1]
+
+
 def _key(raw: RawModel, settings: Settings) -> str:
     """What a forecast depends on, from the raw cells: the history, the customers' regions, the
     products, the forecast and segmentation settings (not ``error_scale``) and days per year."""
     digest = hashlib.sha256()
     for name in ("demand_history", "customers", "products"):
-        frame = raw.tables.get(name, pd.DataFrame())
-        digest.update(",".join(map(str, frame.columns)).encode())
-        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=True).to_numpy()
-                      .tobytes())
+        digest.update(_digest(raw.tables.get(name, pd.DataFrame())))
     digest.update(json.dumps([settings.forecast.model_dump(exclude={"error_scale", "launches"}),
                               settings.segmentation.model_dump(), settings.days_per_year],
                              sort_keys=True, default=str).encode())
