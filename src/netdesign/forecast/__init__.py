@@ -175,7 +175,7 @@ def _demand_table(series: pd.DataFrame) -> pd.DataFrame:
         "backtest_units": rows["backtest_units"].round(3),
         "backtest_abs_error": rows["backtest_abs_error"].round(3),
         "backtest_error": rows["backtest_error"].round(3),
-    }).reset_index(drop=True)
+    })[DEMAND_COLUMNS + PROVENANCE].reset_index(drop=True)
 
 
 def _profile(future: pd.DataFrame) -> pd.DataFrame:
@@ -265,9 +265,9 @@ def with_forecast(raw: RawModel) -> tuple[RawModel, Forecast | None]:
     errors = [e for e in raw.errors if e[0] != "demand_history"]
     if settings is not None and not settings.forecast.use_history:
         return RawModel(raw.source, raw.settings, tables, raw.files, errors), None
-    result = _forecast_of(raw, settings)
-    assert settings is not None  # a model whose settings do not validate raised above
-    fc = settings.forecast
+    result = _forecast_of(raw, settings)  # raises when the settings do not validate
+    fc = settings.forecast if settings is not None else Settings.model_fields[
+        "forecast"].default
     try:
         tables["demand"] = _cells(result.planning_demand(fc.error_scale, fc.launches))
     except ValueError as err:

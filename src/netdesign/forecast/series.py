@@ -25,9 +25,6 @@ class Panel:
     kind: str
     last: pd.Timestamp
 
-    def months(self, product: str) -> int:
-        return int((self.series["product"] == product).groupby(self.series["ds"]).any().sum())
-
 
 def build_panel(data: ModelData) -> Panel:
     history = data.demand_history
