@@ -21,6 +21,7 @@ DEMO = ROOT / "models" / "us_retail"
 FILES = ["model.yaml", "products.csv", "suppliers.csv", "supply.csv", "facilities.csv",
          "facility_options.csv", "customers.csv", "demand.csv", "modes.csv",
          "demand_history.csv.gz"]
+HISTORY = "demand_history.csv.gz"
 SLOW = os.environ.get("NETDESIGN_SLOW") == "1"
 
 
@@ -131,8 +132,8 @@ def test_generator_seed_changes_output(tmp_path):
 def test_scaling_flags_give_asked_counts(tmp_path):
     out = tmp_path / "scaled"
     gen.main(["--customers", "45", "--dcs", "9", "--existing", "3", "--products", "7",
-              "--seed", "5", "--out", str(out), "--name", "scaled"])
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+              "--seed", "5", "--out", str(out), "--name", "scaled", "--no-history"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(set(FILES) - {HISTORY})
     data = load_model(out)
     assert data.settings.name == "scaled"
     assert len(data.customers) == 45
