@@ -16,12 +16,19 @@ Everything comes from data shipped inside installed packages (nothing is downloa
 * Demand variability: σ² = φ_p · mean daily demand (variance proportional to the mean, the
   Daskin-Coullard-Shen 2002 assumption behind the engine's risk-pooling approximation).
 * Modes: rates and emission factors from public sources, see ``MODES`` and models/README.md.
+* Demand history (``demand_history.csv.gz``): three years of ISO weeks (2023-W01 to 2025-W52)
+  before the planning year 2026 whose expected 2026 units are exactly ``demand.csv``'s: monthly
+  seasonal shares per kind, a yearly trend per product (growing, mature, end-of-life), one new
+  product launched in April 2025, a weekly demand shock of CV c_p, and gamma-Poisson (negative
+  binomial) weekly units with the product's variance-to-mean ratio φ_p, so slow movers in small
+  zones are intermittent. It has its own random stream: the other files do not change with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import math
 import re
 import sys
@@ -155,6 +162,23 @@ MARKUP = {"fast": (1.3, 1.6), "slow": (1.5, 2.0), "seasonal": (1.6, 2.0)}
 SERVICE_LEVEL = {"fast": (0.97, 0.99), "slow": (0.90, 0.95), "seasonal": (0.92, 0.96)}
 ORDERS = {"fast": (52, 260), "slow": (12, 52), "seasonal": (12, 104)}  # small → largest zone
 IMPORT_SHARE = {"fast": 0.35, "slow": 0.7, "seasonal": 0.8}  # chance a source is a port
+
+# Demand history: monthly seasonal weights (Jan..Dec) per seasonal kind; other kinds are flat.
+SEASON_WEIGHTS = {
+    "space_heater": [2.2, 1.6, 0.9, 0.4, 0.2, 0.15, 0.15, 0.2, 0.5, 1.2, 2.0, 2.5],
+    "box_fan": [0.2, 0.25, 0.5, 0.9, 1.6, 2.4, 2.6, 1.9, 0.9, 0.4, 0.2, 0.15],
+    "holiday_lights": [0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.1, 0.1, 0.2, 0.8, 3.5, 4.0],
+    "patio_set": [0.3, 0.5, 1.2, 2.0, 2.4, 2.0, 1.4, 0.8, 0.5, 0.3, 0.3, 0.3],
+    "snow_shovel": [2.6, 2.0, 1.0, 0.2, 0.05, 0.05, 0.05, 0.05, 0.1, 0.4, 1.6, 2.6],
+    "pool_supplies": [0.2, 0.3, 0.6, 1.2, 2.0, 2.4, 2.4, 1.8, 0.8, 0.3, 0.2, 0.2],
+    "grill": [0.4, 0.5, 0.9, 1.4, 2.0, 1.9, 1.6, 1.2, 0.8, 0.6, 0.4, 0.6],
+    "costume": [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3, 1.5, 5.0, 0.2, 0.1],
+}
+HISTORY_START, HISTORY_WEEKS, PLANNING_YEAR = "2023-01-02", 156, 2026  # 2023-W01 .. 2025-W52
+#: lifecycle by product position i % 20: yearly growth, or a launch date for the new product
+LIFECYCLE = {5: 0.12, 8: -0.25, 15: 0.15}  # P06 growing, P09 end-of-life, P16 growing
+NEW_PRODUCT, LAUNCH = 18, "2025-03-31"  # P19: first sales in 2025-W14, 6-week ramp-up
+SHOCK_CV = {"fast": (0.05, 0.10), "slow": (0.10, 0.15), "seasonal": (0.10, 0.20)}
 
 # Transport modes. Sources (rounded, 2023 US dollars):
 # - truck: ATRI, "An Analysis of the Operational Costs of Trucking: 2023 Update": US$2.251 per
@@ -387,8 +411,11 @@ def generate(
     seed: int = 2026,
     out: str | Path = DEFAULT_OUT,
     name: str | None = None,
+    history: bool = False,
 ) -> None:
-    """Write a model folder (model.yaml + CSVs in the format of :mod:`netdesign.schema`)."""
+    """Write a model folder (model.yaml + CSVs in the format of :mod:`netdesign.schema`), with
+    ``history``: also ``demand_history.csv.gz`` (the command line writes it unless
+    ``--no-history``; callers that generate benchmark networks leave it out)."""
     if customers < 1 or dcs < 1 or products < 1:
         raise ValueError("customers, dcs and products must be ≥ 1")
     if not 0 <= existing <= dcs:
@@ -431,6 +458,8 @@ def generate(
     write_csv(out / "demand.csv",
               ["customer", "product", "annual_units", "demand_sd", "orders_per_year"], demand)
     write_csv(out / "modes.csv", MODE_COLUMNS, [list(m) for m in MODES])
+    if history:
+        _write_history(out / "demand_history.csv.gz", prod, demand, seed)
 
 
 def _products(rng: np.random.Generator, n: int) -> list[dict]:
@@ -512,6 +541,72 @@ def _demand(rng: np.random.Generator, prod: list[dict], zones: list[dict]):
                                     fmt(sig(float(sd[i]))), str(int(orders[i]))])
             totals[j] += units[i]
     return [row for rows in rows_by_zone for row in rows], totals
+
+
+def _daily_rates(prod: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Days of the history and, per product, the expected share of its planning-year units sold on
+    each day: the seasonal weight of its month × (1 + g)^(years since 1 Jan 2026),
+    normalised so that the planning year's days add up to 1 (a new product: 0 before its
+    launch, then a 6-week linear ramp)."""
+    import pandas as pd
+
+    days = pd.date_range(HISTORY_START, periods=7 * HISTORY_WEEKS, freq="D")
+    plan = pd.date_range(f"{PLANNING_YEAR}-01-01", f"{PLANNING_YEAR}-12-31", freq="D")
+    rates = np.zeros((len(prod), len(days)))
+    for j, p in enumerate(prod):
+        weights = np.array(SEASON_WEIGHTS.get(p["product"].split("_", 1)[1], [1.0] * 12))
+        weights = weights / weights.mean()
+        growth = LIFECYCLE.get(j % 20, p["drift"])
+
+        def rate(when, weights=weights, growth=growth):
+            years = (when - pd.Timestamp(f"{PLANNING_YEAR}-01-01")).days.to_numpy() / 365.25
+            month = when.month.to_numpy()
+            return weights[month - 1] * (1 + growth) ** years
+
+        rates[j] = rate(days) / rate(plan).sum()
+        if j % 20 == NEW_PRODUCT:
+            since = (days - pd.Timestamp(LAUNCH)).days.to_numpy()
+            rates[j] *= np.clip(since / 42.0, 0.0, 1.0)
+    return days, rates
+
+
+def _write_history(path: Path, prod: list[dict], demand: list[list], seed: int) -> None:
+    """Weekly units and orders per customer × product (rows with a sale only), gzip-compressed.
+
+    expected weekly units = annual units × Σ daily rates (:func:`_daily_rates`) × a lognormal
+    shock (CV c_p); units ~ Poisson(expected × Gamma(r, 1/r)) with r = expected / (φ_p − 1),
+    variance φ_p × expected (negative binomial); orders ~ Poisson(orders_per_year × the week's
+    share of the year), at least 1 and at most the units of a week with sales.
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng([seed, 16])
+    for p in prod:
+        p["drift"] = float(rng.uniform(-0.03, 0.04))
+        p["shock"] = float(rng.uniform(*SHOCK_CV[p["segment"]]))
+    days, rates = _daily_rates(prod)
+    weekly = rates.reshape(len(prod), HISTORY_WEEKS, 7).sum(axis=2)
+    index = {p["product"]: j for j, p in enumerate(prod)}
+    rows = np.array([[index[r[1]], float(r[2]), float(r[4])] for r in demand])
+    j = rows[:, 0].astype(int)
+    expected = rows[:, 1:2] * weekly[j]
+    shock_sd = np.sqrt(np.log1p(np.array([p["shock"] for p in prod])[j] ** 2))[:, None]
+    shocked = expected * rng.lognormal(-shock_sd**2 / 2, shock_sd, size=expected.shape)
+    phi = np.array([p["phi"] for p in prod])[j][:, None]
+    shape = np.maximum(shocked / (phi - 1.0), 1e-9)
+    units = rng.poisson(shocked * rng.gamma(shape, 1.0 / shape))
+    orders = rng.poisson(rows[:, 2:3] * weekly[j])
+    orders = np.where(units > 0, np.clip(orders, 1, units), 0)
+    labels = np.array([f"{y}-W{w:02d}" for y, w, _ in
+                       (days[::7]).isocalendar().itertuples(index=False)])
+    r, w = np.nonzero(units)
+    table = pd.DataFrame({"customer": np.array([d[0] for d in demand])[r],
+                          "product": np.array([d[1] for d in demand])[r],
+                          "period": labels[w], "units": units[r, w], "orders": orders[r, w]})
+    text = table.to_csv(index=False, lineterminator="\n").encode()
+    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                              compresslevel=9) as fh:
+        fh.write(text)
 
 
 def _catchments(zones: list[dict], markets, demand: list[list]) -> np.ndarray:
@@ -647,10 +742,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--name", default=None, help="model name (default us_retail)")
+    parser.add_argument("--no-history", dest="history", action="store_false",
+                        help="leave out demand_history.csv.gz (three years of weekly sales)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     generate(customers=args.customers, dcs=args.dcs, existing=args.existing,
-             products=args.products, seed=args.seed, out=args.out, name=args.name)
+             products=args.products, seed=args.seed, out=args.out, name=args.name,
+             history=args.history)
     print(f"wrote {args.out} in {time.perf_counter() - start:.2f} s", file=sys.stderr)
 
 

@@ -146,9 +146,11 @@ def test_terminal_table_fits_120_columns_with_every_kpi(tmp_path: Path) -> None:
     """Realistic magnitudes, all KPIs, long sweep run ids: nothing cropped at 120 columns."""
     values = {"logistics_cost_pct_revenue": 7.83, "cost_per_order": 12.4, "cost_per_unit": 3.41,
               "inventory_turns": 8.2, "dio": 44.5, "carrying_cost_pct_inventory": 25.0,
-              "fill_rate": 0.9712, "stockout_rate": 0.05, "avg_delivery_days": 1.84,
+              "fill_rate": 0.9712, "stockout_rate": 0.05, "stockout_frequency": 2.6,
+              "forecast_wape": 0.061, "forecast_bias": -0.002, "avg_delivery_days": 1.84,
               "share_within_1d": 0.41, "share_within_2d": 0.78, "share_within_3d": 0.95,
-              "dc_utilisation": 71.3, "transfer_volume": 1.25e6, "co2_per_unit": 0.412,
+              "dc_utilisation": 71.3, "peak_utilisation": 90.3, "transfer_volume": 1.25e6,
+              "co2_per_unit": 0.412,
               "open_dcs": 7.0, "total_cost": 123_456_789.0}
     assert set(values) == set(KPIS)
     ids = ["baseline", "fuel_up_20", "sweep_fuel[settings.fuel_index=1.3]", "close_atl_open_boi"]

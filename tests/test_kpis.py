@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
+import numpy as np
 import pandas as pd
 import pytest
 from stockpyl.loss_functions import standard_normal_loss as stockpyl_loss
@@ -350,3 +351,26 @@ def test_run_without_solution_is_all_nan():
         unmet=frame("product customer units"),
     )
     assert all(math.isnan(v) for v in compute_kpis(data, infeasible).values())
+
+
+def test_stockout_frequency_and_forecast_accuracy_kpis(run):
+    """(1 − CSL)·365/R per stocking point, throughput-weighted: A (CSL 0.95) ships 3,000, B
+    (0.90) 400 → (0.05·3000 + 0.10·400)/3400 · 365/7. The forecast's backtest sums give WAPE and
+    bias; without them (a typed demand table) both are nan."""
+    data, results = run
+    expected = (0.05 * 3000 + 0.10 * 400) / 3400 * 365 / 7
+    assert kpis.stockout_frequency(data, results) == pytest.approx(expected)
+    assert math.isnan(kpis.forecast_wape(data, results))
+    demand = data.demand.assign(backtest_units=[100.0, 300.0, 0.0],
+                                backtest_abs_error=[10.0, 20.0, 5.0],
+                                backtest_error=[-10.0, 4.0, 5.0])
+    forecast = make_data(demand=demand)
+    assert kpis.forecast_wape(forecast, results) == pytest.approx(35 / 400)
+    assert kpis.forecast_bias(forecast, results) == pytest.approx(-1 / 400)
+
+
+def test_peak_utilisation_is_the_highest_open_dc(run):
+    data, results = run
+    assert math.isnan(kpis.peak_utilisation(data, results))  # no peak columns
+    fac = results.facilities.assign(peak_utilisation=[0.4, np.nan, 0.99, 0.7])
+    assert kpis.peak_utilisation(data, make_results(facilities=fac)) == pytest.approx(70.0)

@@ -13,6 +13,7 @@ so ``netdesign --help`` answers without loading pandas, Pyomo, HiGHS, DuckDB, Da
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -140,13 +141,30 @@ def command(group: typer.Typer = app, name: str | None = None) -> Callable:
     return lambda function: group.command(name)(_guarded(function))
 
 
-def _load(model: Path):
-    """Validated model data; notes (how files were read) and warnings on stderr."""
+def _load(model: Path, forecast: bool = True, settings: dict | None = None):
+    """Validated model data (a demand history forecast into demand unless ``forecast`` is
+    false; ``settings`` merged over model.yaml); notes (how files were read) and warnings on
+    stderr."""
+    from netdesign.io import read_model
     from netdesign.validate import load_model
+    from netdesign.validate import validate as validate_raw
 
-    data = load_model(model)
+    if forecast and settings is None:
+        data = load_model(model)
+    else:
+        raw = read_model(model)
+        if settings:
+            raw = dataclasses.replace(raw, settings=_merged(raw.settings, settings))
+        data = validate_raw(raw)
     _show_findings(data)
     return data
+
+
+def _merged(settings: dict, extra: dict) -> dict:
+    out = dict(settings)
+    for key, value in extra.items():
+        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
+    return out
 
 
 def _show_findings(data, change_log: list[dict] | None = None) -> None:
@@ -173,7 +191,7 @@ def _change_warning(entry: dict) -> str:
 @command()
 def validate(model: ModelArg) -> None:
     """Check every table of a model and print every problem (exit 2 if there is any)."""
-    data = _load(model)
+    data = _load(model, forecast=False)
     warned = f" ({len(data.warnings)} warning(s))" if data.warnings else ""
     console.print(
         f"[green]OK[/] {escape(str(model))}: {len(data.products)} products, "
@@ -190,7 +208,7 @@ def info(
     """Counts, totals, settings, and the places geocoded from a location (with their lat/lon)."""
     from rich.table import Table
 
-    data = _load(model)
+    data = _load(model, forecast=False)
     s = data.settings
     table = Table(title=f"{s.name} ({model})")
     table.add_column("table")
@@ -253,6 +271,63 @@ def geocode(model: ModelArg) -> None:
         return
     for file, count in written.items():
         console.print(f"wrote lat/lon of {count} place(s) into {escape(file)}")
+
+
+
+def accuracy_table(table, by: str, title: str):
+    """Accuracy rows (WAPE, bias, MASE, MAPE) as a terminal table that fits 80 columns."""
+    from rich.table import Table
+
+    out = Table(title=title)
+    for name, justify in ((by, "left"), ("series", "right"), ("units", "right"),
+                          ("WAPE", "right"), ("bias", "right"), ("MASE", "right"),
+                          ("MAPE", "right")):
+        out.add_column(name, justify=justify)
+    for row in table.itertuples():
+        mape = "n/a" if row.mape != row.mape else f"{100 * row.mape:.1f}%"
+        out.add_row(str(getattr(row, by, "all")), f"{row.series:,}", f"{row.actual:,.0f}",
+                    f"{100 * row.wape:.1f}%", f"{100 * row.bias:+.1f}%", f"{row.mase:.2f}",
+                    mape)
+    return out
+
+
+@command()
+def forecast(
+    model: ModelArg,
+    horizon: Annotated[int | None, typer.Option(help="Months to forecast (≥ 12; the planning "
+                                                 "year is the first 12)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the forecast tables (CSV) here")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Forecast the planning year from demand_history: a method per series chosen by backtest,
+    accuracy by segment, the demand table with demand_sd from the forecast error."""
+    from rich.table import Table
+
+    from netdesign.forecast import forecast_demand
+
+    extra = {"forecast": {"horizon_months": horizon}} if horizon is not None else {}
+    data = _load(model, forecast=False, settings=extra)
+    if data.demand_history.empty:
+        raise InputError(f"{model}: no demand_history table to forecast")
+    result = forecast_demand(data)
+    paths = result.write(out) if out else []
+    if json_out:
+        print(json.dumps({**result.summary(), "files": [str(p) for p in paths]}, default=float))
+        return
+    summary = result.summary()
+    console.print(f"forecast of {summary['series']:,} customer × product series "
+                  f"({result.kind}ly history, planning year from {summary['planning_start']}) "
+                  f"in {result.seconds:.1f}s; levels: {summary['levels']}")
+    console.print(accuracy_table(result.accuracy["segment"], "segment", "backtest accuracy"))
+    methods = Table(title="methods chosen")
+    methods.add_column("method")
+    methods.add_column("series", justify="right")
+    for name, count in summary["methods"].items():
+        methods.add_row(name, f"{count:,}")
+    console.print(methods)
+    console.print(f"planning-year demand {summary['annual_units']:,.0f} units")
+    for path in paths:
+        console.print(f"  wrote {escape(str(path))}")
 
 
 @command()
@@ -511,6 +586,12 @@ def study(
 
     run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
               overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
+    accuracy = out / "forecast" / "accuracy_segment.csv"
+    if accuracy.exists():
+        import pandas as pd
+
+        console.print(accuracy_table(pd.read_csv(accuracy), "segment",
+                                     "forecast accuracy (demand from the history)"))
     comparison = compare_runs(out)
     _print_comparison(comparison)
     paths = write_comparison(comparison, out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +16,9 @@ class ModelData:
     """Every table of a model after validation, with defaults filled and locations geocoded.
 
     Each frame's index is the source row number (CSV line or sheet row), so later checks can still
-    point a person at the row. ``suppliers``, ``supply``, ``facility_options`` and ``lanes`` may be
-    empty frames.
+    point a person at the row. ``suppliers``, ``supply``, ``facility_options``, ``lanes``,
+    ``demand_history`` and ``demand_profile`` may be empty frames. A forecast
+    (:mod:`netdesign.forecast`) turns a demand history into ``demand`` and ``demand_profile``.
     """
 
     settings: Settings
@@ -30,6 +31,8 @@ class ModelData:
     demand: pd.DataFrame
     modes: pd.DataFrame
     lanes: pd.DataFrame
+    demand_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    demand_profile: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: Path | None = None
     #: places geocoded from ``location``: table, row, id, location, country, lat, lon, place, source
     places: pd.DataFrame | None = None
@@ -48,6 +51,8 @@ class ModelData:
         "demand",
         "modes",
         "lanes",
+        "demand_history",
+        "demand_profile",
     )
 
     def table(self, name: str) -> pd.DataFrame:

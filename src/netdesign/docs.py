@@ -51,6 +51,9 @@ ROWS: dict[str, str] = {
     "demand": "one row per customer × product",
     "modes": "one row per transport mode",
     "lanes": "one row per origin × destination × mode whose cost, distance or time is known",
+    "demand_history": "one row per customer × product × period: the shape of an ERP sales "
+    "export",
+    "demand_profile": "one row per product × calendar month",
 }
 
 NOTES: dict[str, str] = {
@@ -60,6 +63,15 @@ NOTES: dict[str, str] = {
     "facility_options": "Optional.",
     "lanes": "Optional: overrides the geodesic distance × circuity, the transit time "
     "(distance / speed + handling days) or the rate of one lane-mode.",
+    "demand_history": "Optional; may be gzipped (`demand_history.csv.gz`). With it (and "
+    "`forecast.use_history`), `demand` and `demand_profile` are the planning year's forecast "
+    "(`netdesign forecast`): the demand table may then be left out. Periods are ISO weeks or "
+    "months, one kind per table, with no period missing between the first and the last; a "
+    "week's units are spread over its days into calendar months. A period with no row for a "
+    "customer × product is a period without sales.",
+    "demand_profile": "Optional: each product's share of its annual units per month (they add "
+    "up to 1); from the forecast when a history is given. With it, every month's throughput at a "
+    "DC is held to that month's part of its annual capacity (`peak.*`).",
 }
 
 
@@ -146,6 +158,8 @@ def _default(info: FieldInfo) -> str:
         return str(value).lower()
     if isinstance(value, float):
         return "unlimited" if math.isinf(value) else f"{value:g}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(f"{v:g}" for v in value) + "]"
     return str(value)
 
 
@@ -161,6 +175,8 @@ def _values(info: FieldInfo) -> str:
         return "table: list of columns"
     if get_origin(annotation) is list:
         return "list of names"
+    if get_origin(annotation) is tuple:
+        return f"a list of {len(get_args(annotation))} ascending numbers"
     kind = {float: "number", int: "whole number", bool: "true or false", str: "text"}.get(
         annotation, "text"
     )

@@ -7,6 +7,7 @@ sheet row (the header is row 1).
 
 from __future__ import annotations
 
+import gzip
 import logging
 import math
 import re
@@ -154,6 +155,8 @@ def _table_files(entries: list[Path], extra_tables: list[str], errors: list[Erro
     files: dict[str, Path] = {}
     for path in entries:
         stem, suffix = path.stem, path.suffix.lower()
+        if path.name.lower().endswith(".csv.gz"):  # a long table (demand_history) gzipped
+            stem, suffix = path.name[:-len(".csv.gz")], ".csv"
         name = stem if stem in TABLES else same_name(stem, TABLES)
         if suffix != ".csv":
             if name and suffix in (".tsv", ".txt", ".xlsx", ".xls", ".json"):
@@ -195,7 +198,14 @@ def _read_csv(path: Path, name: str, extra: list[str], errors: list[Error],
     file that cannot be read at all is one error and None.
     """
     try:
-        text, encoding = decode(path.read_bytes())
+        data = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            data = gzip.decompress(data)
+        text, encoding = decode(data)
+    except (gzip.BadGzipFile, EOFError) as err:
+        errors.append((name, "-", "-", f"{path.name} is not a readable gzip file ({err})",
+                       "a CSV file, or one compressed with gzip"))
+        return None
     except IsADirectoryError:
         errors.append((name, "-", "-", f"{path.name} is a folder", "a CSV file"))
         return None

@@ -166,6 +166,50 @@ def stockout_rate(data: ModelData, results: Results) -> float:
     return _weighted_mean(1.0 - rows["service_level"], rows["throughput"].astype(float))
 
 
+# Stockout occasions per year of an (R, S) system: one chance per review cycle, each with
+# probability 1 − CSL (Silver, Pyke & Thomas 2017, 4th ed., ch. 6).
+def stockout_frequency(data: ModelData, results: Results) -> float:
+    """Throughput-weighted (1 − CSL) · days_per_year / R: expected stockouts a year [1/year]."""
+    rows = _stocking_points(data, results)
+    if rows.empty:
+        return math.nan
+    s = data.settings
+    cycles = s.days_per_year / s.inventory.review_period_days
+    return _weighted_mean((1.0 - rows["service_level"]) * cycles, rows["throughput"].astype(float))
+
+
+def _backtest(data: ModelData) -> pd.DataFrame | None:
+    columns = ("backtest_units", "backtest_abs_error", "backtest_error")
+    if not set(columns) <= set(data.demand.columns):
+        return None
+    rows = data.demand[list(columns)].apply(pd.to_numeric, errors="coerce").dropna()
+    return rows if rows["backtest_units"].sum() > 0 else None
+
+
+def forecast_wape(data: ModelData, results: Results) -> float:
+    """Σ|e| / Σ y over the backtest of the forecast behind demand (nan without one) [share]."""
+    rows = _backtest(data)
+    return math.nan if rows is None else _ratio(float(rows["backtest_abs_error"].sum()),
+                                                float(rows["backtest_units"].sum()))
+
+
+def forecast_bias(data: ModelData, results: Results) -> float:
+    """Σ e / Σ y (e = forecast − actual) over the backtest; + = over-forecast [share]."""
+    rows = _backtest(data)
+    return math.nan if rows is None else _ratio(float(rows["backtest_error"].sum()),
+                                                float(rows["backtest_units"].sum()))
+
+
+def peak_utilisation(data: ModelData, results: Results) -> float:
+    """Highest month's throughput over that month's capacity, max over open DCs [%]."""
+    fac = results.facilities
+    if fac.empty or "peak_utilisation" not in fac:
+        return math.nan
+    values = fac.loc[fac["open"].astype(bool), "peak_utilisation"].astype(float)
+    values = values[np.isfinite(values)]
+    return 100.0 * float(values.max()) if len(values) else math.nan
+
+
 def avg_delivery_days(data: ModelData, results: Results) -> float:
     """Σ units × delivery_days / Σ units over results.service [days]."""
     rows = _delivered(results)
@@ -247,11 +291,15 @@ KPIS: dict[str, Callable[[ModelData, Results], float]] = {
     "carrying_cost_pct_inventory": carrying_cost_pct_inventory,
     "fill_rate": fill_rate,
     "stockout_rate": stockout_rate,
+    "stockout_frequency": stockout_frequency,
+    "forecast_wape": forecast_wape,
+    "forecast_bias": forecast_bias,
     "avg_delivery_days": avg_delivery_days,
     "share_within_1d": share_within_1d,
     "share_within_2d": share_within_2d,
     "share_within_3d": share_within_3d,
     "dc_utilisation": dc_utilisation,
+    "peak_utilisation": peak_utilisation,
     "transfer_volume": transfer_volume,
     "co2_per_unit": co2_per_unit,
     "open_dcs": open_dcs,
@@ -268,11 +316,15 @@ UNITS: dict[str, str] = {
     "carrying_cost_pct_inventory": "%/year",
     "fill_rate": "share",
     "stockout_rate": "share",
+    "stockout_frequency": "1/year",
+    "forecast_wape": "share",
+    "forecast_bias": "share",
     "avg_delivery_days": "days",
     "share_within_1d": "share",
     "share_within_2d": "share",
     "share_within_3d": "share",
     "dc_utilisation": "%",
+    "peak_utilisation": "%",
     "transfer_volume": "units/year",
     "co2_per_unit": "kg CO2/unit",
     "open_dcs": "count",

@@ -10,7 +10,9 @@ Table columns (units in brackets):
 * ``costs``: Series, cost line → [currency/year]; the lines sum to ``objective``.
 * ``facilities``: facility, status (input), open (bool), change (kept | opened | closed | unused |
   forced_closed), role (hub | regional | hub+regional | none), options (;-separated), throughput
-  [units/yr], throughput_capacity [units/yr], utilisation [share], inventory [units].
+  [units/yr], throughput_capacity [units/yr], utilisation [share], inventory [units],
+  peak_month (1-12), peak_throughput [units/month], peak_utilisation [share of that month's
+  capacity, peak.capacity_factor × throughput_capacity × days of the month / 365].
 * ``flows``: leg, product, origin, destination, mode, units [units/yr], distance_km, transit_days,
   freight [currency/yr], co2_kg [kg/yr].
 * ``assignments``: product, customer, facility (origin DC or supplier), units [units/yr], share.

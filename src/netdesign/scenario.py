@@ -162,18 +162,30 @@ class AppliedScenario:
     raw: RawModel
     log: list[dict[str, Any]]
     input_hash: str
+    forecast: Any = None  # the netdesign.forecast.Forecast behind demand, if from a history
 
 
 def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] | None = None,
                    design_key: str = "") -> AppliedScenario:
-    """Apply a scenario to raw model cells in priority order, validate, hash the inputs."""
+    """Apply a scenario to raw model cells in priority order, validate, hash the inputs.
+
+    A demand history is forecast (with the scenario's settings) before the table changes, so a
+    change to ``demand`` (growth by region or segment, ``demand_sd`` × 1.3) acts on the forecast.
+    """
+    from netdesign.forecast import with_forecast
+
     log: list[dict[str, Any]] = []
     settings = json.loads(json.dumps(raw.settings))
     where = scenario.source or scenario.name
     for level, values in (("settings", scenario.settings), ("sweep", _strip(scenario.point))):
         for key, value in values.items():
             _set_setting(settings, key, value, level, log, where)
-    tables = {name: frame.copy() for name, frame in raw.tables.items()}
+    forecast_settings = json.loads(json.dumps(settings))  # --set forecast.* reaches it too
+    for key, value in (overrides or {}).items():
+        if key.startswith("forecast."):
+            _set_setting(forecast_settings, key, value, "--set", [], where)
+    staged, forecast = with_forecast(replace(raw, settings=forecast_settings))
+    tables = {name: frame.copy() for name, frame in staged.tables.items()}
     written: dict[tuple[str, int, str], int] = {}
     for number, change in enumerate(scenario.changes, start=1):
         _apply_change(tables, change, number, written, log, where)
@@ -182,7 +194,8 @@ def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] 
     new_raw = replace(raw, settings=settings, tables=tables)
     data = validate(new_raw)
     mark_no_effect(log, data)
-    return AppliedScenario(data, new_raw, log, input_hash(new_raw, scenario.mode, design_key))
+    return AppliedScenario(data, new_raw, log, input_hash(new_raw, scenario.mode, design_key),
+                           forecast)
 
 
 def _strip(point: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,8 @@ class ProductRow(Row):
     )
     segment: str | None = Field(
         None,
-        description="[-] fast | slow | seasonal; hybrid strategy stocks fast movers regionally",
+        description="[-] fast | slow | seasonal; hybrid strategy stocks fast movers regionally; "
+        "blank with a demand_history: derived from it (netdesign.segmentation)",
     )
 
 
@@ -136,6 +137,24 @@ class DemandRow(Row):
         0.0, ge=0, description="[units/day] standard deviation of daily demand"
     )
     orders_per_year: float = Field(52.0, ge=0, description="[orders/year] order lines shipped")
+
+
+class DemandHistoryRow(Row):
+    customer: str = Field(description="[-] customer id (customers.customer)")
+    product: str = Field(description="[-] product id (products.product)")
+    period: str = Field(
+        description='[-] ISO week "2025-W07" or month "2025-07", one kind per table'
+    )
+    units: float = Field(ge=0, description="[units] sold (shipped) in the period")
+    orders: float | None = Field(
+        None, ge=0, description="[orders] order lines in the period; blank = not known"
+    )
+
+
+class DemandProfileRow(Row):
+    product: str = Field(description="[-] product id (products.product)")
+    month: int = Field(ge=1, le=12, description="[-] calendar month 1-12")
+    share: float = Field(ge=0, le=1, description="[share] of the product's annual units")
 
 
 class ModeRow(Row):
@@ -234,6 +253,82 @@ class UnmetSettings(BaseModel):
     )
 
 
+class LaunchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product: str = Field(description="[-] the new product (a products row; supply rows too)")
+    analogue: str = Field(description="[-] the product whose forecast it follows")
+    scale: float = Field(1.0, ge=0, description="[x] the new product's units per analogue unit")
+
+
+class ForecastSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    use_history: bool = Field(
+        True,
+        description="[-] with a demand_history table, demand (and demand_profile) is the "
+        "planning year's forecast; false: the demand table as given",
+    )
+    method: Literal["auto", "moving_average", "seasonal_naive", "ets", "croston", "tsb",
+                    "adida"] = Field(
+        "auto", description="[-] auto: each series gets the method with the lowest backtest "
+        "error; or one method for every series",
+    )
+    horizon_months: int = Field(
+        12, ge=12, description="[months] forecast length; the planning year is its first 12"
+    )
+    backtest_origins: int = Field(4, ge=1, description="[-] rolling forecast origins")
+    backtest_months: int = Field(3, ge=1, description="[months] forecast length per origin")
+    sparse_share: float = Field(
+        0.5, ge=0, le=1, description="[share] a customer × product series with fewer non-zero "
+        "months than this is forecast top-down from product × region",
+    )
+    error_scale: float = Field(
+        1.0, ge=0, description="[x] multiplies the forecast error behind demand_sd (scenarios)"
+    )
+    launches: list[LaunchSettings] = Field(
+        default_factory=list,
+        description="[-] new products without history, each following an analogue's forecast "
+        "(customers, months and error CV) × scale: [{product, analogue, scale}]",
+    )
+
+
+class SegmentationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    abc: tuple[float, float] = Field(
+        (0.8, 0.95), description="[share] cumulative value share closing classes A and B"
+    )
+    xyz: tuple[float, float] = Field(
+        (0.1, 0.25), description="[x] forecast-error CV (customer level, monthly) closing "
+        "classes X and Y"
+    )
+    seasonal_strength: float = Field(
+        0.9, ge=0, le=1, description="[share] STL seasonal strength from which a product is "
+        "seasonal",
+    )
+    new_months: int = Field(12, ge=1, description="[months] a shorter history is a new product")
+    growth: float = Field(
+        0.1, ge=0, description="[share] year-on-year change beyond which a product grows or "
+        "declines",
+    )
+
+    @field_validator("abc", "xyz")
+    @classmethod
+    def _ascending(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= value[0] <= value[1]:
+            raise ValueError("two ascending numbers ≥ 0, e.g. [0.8, 0.95]")
+        return value
+
+
+class PeakSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(
+        True, description="[-] with a demand_profile, cap each month's throughput at a DC"
+    )
+    capacity_factor: float = Field(
+        1.0, gt=0, description="[x] a month's throughput capacity = factor × annual capacity × "
+        "days of the month / 365"
+    )
+
+
 class Settings(BaseModel):
     """``model.yaml``: every setting of a model, with its default."""
 
@@ -262,6 +357,9 @@ class Settings(BaseModel):
     unmet_demand: UnmetSettings = UnmetSettings()
     reductions: ReductionSettings = ReductionSettings()
     solver: SolverSettings = SolverSettings()
+    forecast: ForecastSettings = ForecastSettings()
+    segmentation: SegmentationSettings = SegmentationSettings()
+    peak: PeakSettings = PeakSettings()
     extra_columns: dict[str, list[str]] = Field(
         default_factory=dict,
         description="[-] per table, columns kept but not used, e.g. {customers: [population]}; "
@@ -292,8 +390,12 @@ TABLES: dict[str, type[Row]] = {
     "demand": DemandRow,
     "modes": ModeRow,
     "lanes": LaneRow,
+    "demand_history": DemandHistoryRow,
+    "demand_profile": DemandProfileRow,
 }
 REQUIRED_TABLES = ("products", "facilities", "customers", "demand", "modes")
+#: tables that are read as columns (vectorised checks) rather than row by row: they can be long
+LONG_TABLES = ("demand_history",)
 KEYS: dict[str, tuple[str, ...]] = {
     "products": ("product",),
     "suppliers": ("supplier",),
@@ -304,6 +406,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "demand": ("customer", "product"),
     "modes": ("mode",),
     "lanes": ("origin", "destination", "mode"),
+    "demand_history": ("customer", "product", "period"),
+    "demand_profile": ("product", "month"),
 }
 
 

@@ -354,6 +354,11 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
     notify = progress or (lambda event, outcome: None)
     with ResultsStore(out / "results.duckdb") as store:
         plan = plan_study(model, scenario_paths, overrides or {}, store.finished(), solver)
+        forecast = plan.applied["baseline"].forecast if "baseline" in plan.applied else None
+        if forecast is not None:
+            forecast.write(out / "forecast")
+            notify(f"forecast: demand from the history ({forecast.summary()['wape']:.1%} WAPE), "
+                   f"tables in {out / 'forecast'}", None)
         for scenario, error in plan.failed:
             _store_failure(store, scenario, error)
             notify(f"✗ {scenario.run_id}: {error}", None)

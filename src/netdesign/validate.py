@@ -20,12 +20,19 @@ from netdesign.data import ModelData
 from netdesign.errors import ModelValidationError, Problem
 from netdesign.io import RawModel, read_model
 from netdesign.names import did_you_mean
-from netdesign.schema import KEYS, REQUIRED_TABLES, TABLES, Settings
+from netdesign.schema import KEYS, LONG_TABLES, REQUIRED_TABLES, TABLES, Settings
 
 
 def load_model(path: str | Path) -> ModelData:
-    """Read and validate a model folder or workbook; raise :class:`ModelValidationError`."""
-    return validate(read_model(path))
+    """Read and validate a model folder or workbook; raise :class:`ModelValidationError`.
+
+    A ``demand_history`` is forecast into the planning year's ``demand`` (and ``demand_profile``)
+    unless ``forecast.use_history`` is false (:func:`netdesign.forecast.with_forecast`).
+    """
+    from netdesign.forecast import with_forecast
+
+    raw, _ = with_forecast(read_model(path))
+    return validate(raw)
 
 
 def validate(raw: RawModel) -> ModelData:
@@ -37,7 +44,8 @@ def validate(raw: RawModel) -> ModelData:
     ids: dict[str, dict[str, set[str]]] = {}  # ids as written, also in rows that failed
     for name in TABLES:
         if name not in raw.tables:
-            if name in REQUIRED_TABLES and name not in raw.files:  # unreadable: reported
+            if name in REQUIRED_TABLES and name not in raw.files and not _forecast_replaces(
+                    name, raw, settings):  # an unreadable file is reported already
                 problems.append(Problem(name, "-", "-", "table missing",
                                         f"a {name}.csv file or a {name} sheet"))
             frames[name] = _empty(name)
@@ -51,11 +59,16 @@ def validate(raw: RawModel) -> ModelData:
             ids[name] = {c: set() for c in _str_fields(name)}
             continue
         unread = {p.row for p in problems if p.table == name and isinstance(p.row, int)}
-        frames[name], ids[name] = _rows(name, raw.tables[name], problems, unread,
-                                        raw.headers.get(name))
+        if name in LONG_TABLES:
+            frames[name], ids[name] = _columns(name, raw.tables[name], problems, unread)
+        else:
+            frames[name], ids[name] = _rows(name, raw.tables[name], problems, unread,
+                                            raw.headers.get(name))
     warnings: list[Problem] = []
     _keys(frames, problems, warnings)
     _references(frames, ids, problems)
+    _history_calendar(frames, settings, problems)
+    _profiles(frames, problems)
     places = _locations(frames, problems)
     _supply_pairing(frames, ids, problems)
     _something_to_decide(raw, frames, problems)
@@ -68,6 +81,12 @@ def validate(raw: RawModel) -> ModelData:
               for k, v in frames.items()}
     return ModelData(settings=settings, source=raw.source, **frames, places=places,
                      notes=tuple(raw.notes), warnings=tuple(_in_file_order(warnings)))
+
+
+def _forecast_replaces(table: str, raw: RawModel, settings: Settings | None) -> bool:
+    """A missing demand table is fine when the demand history will be forecast into one."""
+    use = settings.forecast.use_history if settings is not None else True
+    return table == "demand" and "demand_history" in raw.tables and use
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
@@ -245,6 +264,9 @@ def _keys(frames: dict[str, pd.DataFrame], problems: list[Problem],
         frame = frames[name]
         if frame.empty or not set(keys) <= set(frame.columns):
             continue
+        if name in LONG_TABLES:
+            _long_keys(name, frame, keys, problems)
+            continue
         first_at: dict[tuple, int] = {}
         folded: dict[tuple, tuple] = {}
         for row, *key in frame[list(keys)].itertuples(name=None):
@@ -271,6 +293,9 @@ def _keys(frames: dict[str, pd.DataFrame], problems: list[Problem],
 _REFERENCES = [
     ("demand", "customer", "customers", "customer"),
     ("demand", "product", "products", "product"),
+    ("demand_history", "customer", "customers", "customer"),
+    ("demand_history", "product", "products", "product"),
+    ("demand_profile", "product", "products", "product"),
     ("supply", "supplier", "suppliers", "supplier"),
     ("supply", "product", "products", "product"),
     ("facility_options", "facility", "facilities", "facility"),
@@ -453,3 +478,144 @@ def _capacity(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
                                     f"product {product!r} supply {cap.get(product, 0.0):,.0f} "
                                     "units/year", f"at least its demand {units:,.0f} units/year"))
 
+
+
+# -- long tables (demand history): the same checks, column by column -----------------------------
+
+
+def _columns(
+    name: str, frame: pd.DataFrame, problems: list[Problem], unread: set[int] = frozenset()
+) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """:func:`_rows` for a long table, vectorised: the same problems in the same words.
+
+    Text columns must not be blank, number columns must parse and keep the schema's bounds,
+    ``period`` must be an ISO week or a month, one kind for the whole table.
+    """
+    from netdesign.forecast.calendar import period_kind, period_start
+
+    model = TABLES[name]
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    frame = frame.loc[~frame.index.isin(list(unread))]
+    bad = pd.Series(False, index=frame.index)
+    typed = pd.DataFrame(index=frame.index)
+    for col, info in model.model_fields.items():
+        if col not in frame.columns:
+            if info.is_required():
+                problems.append(Problem(name, 1, col, "column missing",
+                                        f"a column {col!r} ({info.description})"))
+                return _empty(name), {}
+            typed[col] = np.nan
+            continue
+        cells = frame[col].astype(str).str.strip().where(frame[col].notna(), "")
+        blank = cells == ""
+        if info.is_required():
+            _report(name, blank, col, "blank", "a value", problems, cells)
+            bad |= blank
+        if info.annotation in (float, float | None):
+            numbers = pd.to_numeric(cells.where(~blank), errors="coerce")
+            wrong = ~blank & (numbers.isna() | ~np.isfinite(numbers.fillna(0.0)))
+            _report(name, wrong, col, None, "a number", problems, cells)
+            low = _bound(info, "ge")
+            below = ~blank & ~wrong & (numbers < low) if low is not None else blank & False
+            _report(name, below, col, None, f"a number ≥ {low:g}" if low is not None else "",
+                    problems, cells)
+            bad |= wrong | below
+            typed[col] = numbers.astype(float)
+        else:
+            typed[col] = cells
+    kind = period_kind(typed["period"])
+    kinds = kind[kind != ""].value_counts()
+    wanted = kinds.index[0] if len(kinds) else "week"
+    example = "an ISO week like 2025-W07" if wanted == "week" else "a month like 2025-07"
+    unknown = (kind == "") & (typed["period"] != "")
+    _report(name, unknown, "period", None, "an ISO week like 2025-W07 or a month like 2025-07",
+            problems, typed["period"])
+    other = (kind != "") & (kind != wanted)
+    _report(name, other, "period", None, f"{example}, as in the table's other rows", problems,
+            typed["period"])
+    bad |= unknown | other
+    typed = typed.loc[~bad]
+    typed["start"] = period_start(typed["period"], wanted)
+    ids = {col: set(frame[col].astype(str).str.strip()) for col in _str_fields(name)
+           if col in frame.columns}
+    return typed, ids
+
+
+def _bound(info: Any, which: str) -> float | None:
+    for meta in info.metadata:
+        if hasattr(meta, which):
+            return float(getattr(meta, which))
+    return None
+
+
+def _report(name: str, mask: pd.Series, column: str, found: str | None, expected: str,
+            problems: list[Problem], cells: pd.Series) -> None:
+    for row in mask.index[mask.to_numpy()]:
+        shown = found or f"found {_shown(cells.loc[row])}"
+        problems.append(Problem(name, row, column, shown, expected))
+
+
+def _long_keys(name: str, frame: pd.DataFrame, keys: tuple[str, ...],
+               problems: list[Problem]) -> None:
+    rows = pd.Series(frame.index, index=frame.index)
+    first = rows.groupby([frame[k] for k in keys], sort=False).transform("first")
+    for row in frame.index[frame.duplicated(list(keys)).to_numpy()]:
+        key = tuple(frame.loc[row, list(keys)])
+        problems.append(Problem(name, row, keys[-1],
+                                f"duplicate key {key!r} (first at row {first.loc[row]})",
+                                "each key once"))
+
+
+def _history_calendar(frames: dict[str, pd.DataFrame], settings: Settings | None,
+                      problems: list[Problem]) -> None:
+    """No period missing between the first and the last; every product long enough for the
+    forecasting method (``auto``: for the least demanding one, with one backtest origin)."""
+    from netdesign.forecast.calendar import (
+        history_kind,
+        missing_periods,
+        month_shares,
+        months_span,
+    )
+    from netdesign.forecast.methods import required_months
+
+    history = frames["demand_history"]
+    if history.empty or "start" not in history.columns:
+        return
+    kind = history_kind(history)
+    gaps = missing_periods(history["start"], kind)
+    if gaps:
+        shown = ", ".join(gaps[:6]) + (f" and {len(gaps) - 6} more" if len(gaps) > 6 else "")
+        problems.append(Problem("demand_history", "-", "period",
+                                f"no rows for {shown} (a gap in the calendar)",
+                                "every period between the first and the last"))
+        return
+    if settings is None:
+        return
+    fc = settings.forecast
+    need = required_months(fc.method, fc.backtest_months)
+    months = month_shares(pd.DatetimeIndex(history["start"].unique()), kind)["month"]
+    last = months.max()
+    selling = history[history["units"] > 0]
+    for product, first_start in selling.groupby("product")["start"].min().items():
+        first = months[months >= first_start.to_period("M").to_timestamp()].min()
+        span = months_span(first, last) if pd.notna(first) else 0
+        if span < need:
+            row = selling.index[(selling["product"] == product).to_numpy()][0]
+            problems.append(Problem(
+                "demand_history", row, "period",
+                f"product {product!r} has {span} month(s) of history",
+                f"at least {need} for forecast.method {fc.method} "
+                f"(training + one backtest of {fc.backtest_months} months)"))
+
+
+def _profiles(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
+    """Each product's monthly shares add up to 1."""
+    profile = frames["demand_profile"]
+    if profile.empty:
+        return
+    for product, total in profile.groupby("product")["share"].sum().items():
+        if abs(total - 1.0) > 1e-3:
+            row = profile.index[(profile["product"] == product).to_numpy()][0]
+            problems.append(Problem("demand_profile", row, "share",
+                                    f"shares of {product!r} add up to {total:.4f}",
+                                    "shares adding up to 1 over the product's months"))

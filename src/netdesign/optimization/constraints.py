@@ -17,6 +17,7 @@ import pyomo.environ as pyo
 from netdesign.network import hub_products
 from netdesign.optimization.components import linear, stock_or_open
 from netdesign.optimization.index import ModelIndex, variance_weight
+from netdesign.optimization.peak import MONTH_DAYS, binding_months, share_matrix
 
 
 def _throughput(m, ix: ModelIndex, pair: int):
@@ -115,6 +116,49 @@ def throughput_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     m.throughput_capacity = pyo.Constraint(
         [f for f in range(len(cap)) if math.isfinite(cap[f])], rule=rule
     )
+
+
+def peak_throughput(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
+    """Σ_p s_pm · t_pj ≤ c · δ_m · K_j · (y_j + Σ_k (φ_k − 1) o_jk)   ∀ DCs j, months m ∈ M_j;
+    t_pj = T_pj   ∀ stocking pairs (p, j) of those DCs.
+
+    s_pm is product p's share of its planning-year units in month m (``demand_profile``), δ_m the
+    month's share of the year's days, c ``peak.capacity_factor``: each month's throughput is held
+    to its part of the annual capacity (:mod:`netdesign.optimization.peak`).
+    The annual throughput of a pair enters through one variable t_pj (``pair_throughput``) with a
+    defining row, so a month row has a term per product rather than per arc (on the demo 12 month
+    rows per DC would otherwise repeat all ~69k arcs twelve times). M_j keeps the months no other
+    row implies (:func:`netdesign.optimization.peak.binding_months`); no row without a profile.
+    """
+    s = ix.data.settings
+    cap = ix.facilities["throughput_capacity"].astype(float).to_numpy()
+    if not s.peak.enabled or ix.data.demand_profile.empty:
+        return
+    factor, opts = s.peak.capacity_factor, ix.options
+    shares = share_matrix(ix.data, ix.pairs["product"].reset_index(drop=True))
+    rows: list[tuple[int, int]] = []
+    for f in range(len(cap)):
+        pairs = [k for k in ix.fac_pairs[f] if len(ix.ships_from[k])]
+        if math.isfinite(cap[f]) and pairs:
+            rows += [(f, month) for month in binding_months(shares[pairs], factor)]
+    if not rows:
+        return
+    pairs = sorted({int(k) for f, _ in rows for k in ix.fac_pairs[f] if len(ix.ships_from[k])})
+    position = {k: i for i, k in enumerate(pairs)}
+    m.pair_throughput = pyo.Var(range(len(pairs)), within=pyo.NonNegativeReals)
+    m.pair_throughput_definition = pyo.Constraint(
+        range(len(pairs)), rule=lambda m, i: m.pair_throughput[i] == _throughput(m, ix, pairs[i]))
+
+    def rule(m, f, month):
+        members = [k for k in ix.fac_pairs[f] if int(k) in position]
+        raised = sum((float(o.capacity_factor) - 1.0) * m.option[i]
+                     for i, o in enumerate(opts.itertuples()) if o.fac == f)
+        monthly = linear(m.pair_throughput, np.array([position[int(k)] for k in members]),
+                         shares[members, month])
+        return monthly <= factor * float(MONTH_DAYS[month]) * m.throughput_cap[f] * (
+            m.open[f] + raised)
+
+    m.peak_throughput = pyo.Constraint(rows, rule=rule)
 
 
 def capacity_cover(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 
 from netdesign.optimization.highs import SolveOutcome
 from netdesign.optimization.index import ModelIndex, variance_weight
+from netdesign.optimization.peak import peak_columns
 from netdesign.optimization.safety_stock import safety_stock
 from netdesign.results import COST_LINES, Results
 
@@ -136,7 +137,7 @@ def _facilities(ix: ModelIndex, is_open: np.ndarray, option: np.ndarray, flows: 
     held = inventory.assign(units=inventory["cycle"] + inventory["safety"])
     fac["inventory"] = fac["facility"].map(held.groupby("facility")["units"].sum()).fillna(0.0)
     fac["role"] = _roles(fac, flows)
-    return fac
+    return peak_columns(data, fac, inventory)
 
 
 def _change(status: str, opened: bool) -> str:

@@ -53,6 +53,7 @@ def build_model(data: ModelData, network: Network | None = None, *,
         c.stock_linking(m, ix)
         c.stock_requires_open(m, ix)
         c.throughput_capacity(m, ix)
+        c.peak_throughput(m, ix)
         c.capacity_cover(m, ix)
         c.storage_capacity(m, ix)
         c.supplier_capacity(m, ix)

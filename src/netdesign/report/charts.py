@@ -363,3 +363,20 @@ def short(name: str) -> str:
             text = text[len(prefix):]
             break
     return text.replace("_", " ")
+
+
+def forecast_chart(months: pd.DataFrame, products: list[str]) -> go.Figure:
+    """Monthly units of ``products``: history (solid) and the forecast (dashed) per product."""
+    fig = go.Figure()
+    palette = ["#1e3a8a", "#0f766e", "#c2410c", "#6d28d9", "#be185d", "#475569"]
+    for i, product in enumerate(products):
+        rows = months[months["product"] == product].sort_values("ds")
+        color = palette[i % len(palette)]
+        past, ahead = rows.dropna(subset=["actual"]), rows.dropna(subset=["forecast"])
+        fig.add_trace(go.Scatter(x=past["ds"], y=past["actual"], name=product, mode="lines",
+                                 line={"color": color, "width": 2}, legendgroup=product))
+        fig.add_trace(go.Scatter(x=ahead["ds"], y=ahead["forecast"], name=f"{product} forecast",
+                                 mode="lines", line={"color": color, "width": 2, "dash": "dash"},
+                                 legendgroup=product, showlegend=False))
+    fig.update_layout(yaxis_title="units / month")
+    return style(fig, height=420)

@@ -1,9 +1,10 @@
 """Assemble ``report.html``: one self-contained file (plotly.js, styles and geometry inlined).
 
-Sections (each a ``<section id=…>`` with an ``<h2>``): summary, maps, costs, kpis, finance,
-inventory, service, trust. Per-run views (maps, waterfalls, the finance case, inventory) use a
-``<select data-switch=GROUP>`` that shows one ``[data-group=GROUP][data-key=RUN]`` panel at a time;
-every panel is in the page, so the file prints and can be searched without running anything.
+Sections (each a ``<section id=…>`` with an ``<h2>``): summary, maps, costs, kpis, forecast (when
+demand came from a history), finance, inventory, service, trust. Per-run views (maps, waterfalls,
+the finance case, inventory) use a ``<select data-switch=GROUP>`` that shows one
+``[data-group=GROUP][data-key=RUN]`` panel at a time; every panel is in the page, so the file
+prints and can be searched without running anything.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ CONFIG = {"displaylogo": False, "responsive": True,
           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
           "toImageButtonOptions": {"format": "png", "scale": 2}}
 SECTIONS = (("summary", "Summary"), ("maps", "Network maps"), ("costs", "Costs"),
-            ("kpis", "KPIs"), ("finance", "Finance"), ("inventory", "Inventory"),
-            ("service", "Service"), ("trust", "Trust"))
+            ("kpis", "KPIs"), ("forecast", "Forecast"), ("finance", "Finance"),
+            ("inventory", "Inventory"), ("service", "Service"), ("trust", "Trust"))
 
 SWITCH_JS = """
 (function () {
@@ -675,6 +676,51 @@ class Page:
                             "Where each product is stocked, and the inventory (and so the working "
                             "capital) every DC holds.")
 
+    # forecast -----------------------------------------------------------------------------------
+
+    def forecast(self) -> str:
+        """History against forecast for the top products, accuracy by segment, ABC/XYZ matrix."""
+        tables = self.data.extra.get("forecast") or {}
+        if not tables:
+            return ""
+        months, segments = tables["forecast_months"], tables["segments"]
+        top = (months.groupby("product")["actual"].sum().sort_values(ascending=False)
+               .index[:5].tolist())
+        body = ["<h3>History and forecast <span class=\"sub\">— the five largest products, "
+                "units a month</span></h3>", self.fig(charts.forecast_chart(months, top),
+                                                     "forecast")]
+        header = [("Segment", ""), ("Series", "num"), ("Backtest units", "num"), ("WAPE", "num"),
+                  ("Bias", "num"), ("MASE", "num"), ("MAPE", "num")]
+        accuracy = pd.concat([tables["accuracy_segment"],
+                              tables["accuracy_overall"].assign(segment="all")])
+        rows = [[(e(str(r.segment)), "name"), (fmt.number(r.series), "num"),
+                 (fmt.number(r.actual), "num"), (fmt.pct(r.wape, 1), "num"),
+                 (fmt.pct(r.bias, 1, sign=True), "num"), (fmt.number(r.mase, 2), "num"),
+                 (fmt.pct(r.mape, 1) if fmt.ok(r.mape) else "–", "num")]
+                for r in accuracy.itertuples()]
+        body += ["<h3>Backtest accuracy by segment</h3>", self.table(header, rows)]
+        body += ["<h3>ABC (value) × XYZ (forecast error)</h3>", self.abc_xyz(segments)]
+        methods = tables["forecast_series"]["choice"].value_counts()
+        body += ["<h3>Methods chosen by the backtest</h3>", self.table(
+            [("Method", ""), ("Series", "num")],
+            [[(e(str(k)), "name"), (fmt.number(v), "num")] for k, v in methods.items()])]
+        return self.section("forecast", "Forecast", "".join(body),
+                            "Demand, its variability and the seasonal peak come from the sales "
+                            "history: each series' method chosen by a rolling-origin backtest, "
+                            "whose error is the demand_sd behind safety stock.")
+
+    def abc_xyz(self, segments: pd.DataFrame) -> str:
+        header = [("Value \\ error", "")] + [(x, "") for x in ("X", "Y", "Z")]
+        rows = []
+        for abc in ("A", "B", "C"):
+            cells = [(f"<b>{abc}</b>", "name")]
+            for xyz in ("X", "Y", "Z"):
+                names = segments.loc[(segments["abc"] == abc) & (segments["xyz"] == xyz),
+                                     "product"].astype(str).tolist()
+                cells.append((e(", ".join(names)) or "–", ""))
+            rows.append(cells)
+        return self.table(header, rows)
+
     # service ------------------------------------------------------------------------------------
 
     def service(self) -> str:
@@ -767,10 +813,12 @@ class Page:
 
     def render(self) -> str:
         d = self.data
-        sections = [self.summary(), self.maps(), self.costs(), self.kpis(), self.finance(),
-                    self.inventory(), self.service(), self.trust()]
+        sections = [self.summary(), self.maps(), self.costs(), self.kpis(), self.forecast(),
+                    self.finance(), self.inventory(), self.service(), self.trust()]
         css = (DATA / "style.css").read_text()
-        toc = "".join(f'<a href="#{sid}">{e(title)}</a>' for sid, title in SECTIONS)
+        shown = "".join(sections)
+        toc = "".join(f'<a href="#{sid}">{e(title)}</a>' for sid, title in SECTIONS
+                      if f'<section id="{sid}">' in shown)
         n_runs = len(d.runs)
         meta = [f"Study date {e(study_date(d))}", f"{n_runs} run{'s' if n_runs != 1 else ''}",
                 f"{len(d.solved)} solved", f"currency {e(d.currency or '–')}"]
@@ -784,7 +832,7 @@ class Page:
             f'<header class="top"><div class="wrap"><div class="eyebrow">Network design study'
             f'</div><h1>{e(d.name)}</h1><div class="meta">{meta_html}</div></div></header>'
             f'<nav class="toc"><div class="wrap">{toc}</div></nav>'
-            f'<main><div class="wrap">{"".join(sections)}</div></main>'
+            f'<main><div class="wrap">{shown}</div></main>'
             f'<footer>Generated by netdesign from <code>{e(str(d.folder / "results.duckdb"))}'
             "</code>. Self-contained: no network access needed to view.</footer>"
             f"<script>{SWITCH_JS}</script></body></html>"

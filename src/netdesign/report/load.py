@@ -160,7 +160,7 @@ def load_study(study_dir: str | Path, model: str | Path | None = None) -> StudyD
     started = [s for s in runs["started_at"].tolist() if isinstance(s, str) and s]
     created = min(started) if started else ""
     data = StudyData(folder, runs, tables, baseline, name, currency, created=created,
-                     extra={"settings": settings})
+                     extra={"settings": settings, "forecast": read_forecast(folder)})
     path, note = find_model(folder, model, name, tables["facilities"])
     if path is not None:
         try:
@@ -169,6 +169,20 @@ def load_study(study_dir: str | Path, model: str | Path | None = None) -> StudyD
             note = f"could not read the model at {path}: {err}"
     data.location_note = note
     return data
+
+
+FORECAST_TABLES = ("forecast_months", "accuracy_segment", "accuracy_overall", "segments",
+                   "forecast_series")
+
+
+def read_forecast(folder: Path) -> dict[str, pd.DataFrame]:
+    """The forecast tables a study wrote to ``DIR/forecast`` (empty when demand was typed)."""
+    base = folder / "forecast"
+    if not all((base / f"{name}.csv").exists() for name in FORECAST_TABLES):
+        return {}
+    tables = {name: pd.read_csv(base / f"{name}.csv") for name in FORECAST_TABLES}
+    tables["forecast_months"]["ds"] = pd.to_datetime(tables["forecast_months"]["ds"])
+    return tables
 
 
 def order_runs(runs: pd.DataFrame) -> pd.DataFrame:

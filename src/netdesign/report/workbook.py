@@ -285,5 +285,18 @@ def write_workbook(data: StudyData, path: Path) -> Path:
     _sheet(book, "flows", flows.reset_index(drop=True), {
         "units": INT, "distance_km": INT, "transit_days": DAYS, "freight": money_format(cur, 2),
         "co2_kg": INT, "unit_value": money_format(cur, 2)})
+    _forecast_sheets(book, data)
     book.save(path)
     return path
+
+
+def _forecast_sheets(book: Workbook, data: StudyData) -> None:
+    """When demand came from a history: its backtest accuracy and the segmentation."""
+    forecast = data.extra.get("forecast") or {}
+    if not forecast:
+        return
+    accuracy = pd.concat([forecast["accuracy_segment"],
+                          forecast["accuracy_overall"].assign(segment="all")])
+    _sheet(book, "forecast_accuracy", accuracy.reset_index(drop=True),
+           {c: "0.0%" for c in ("wape", "bias", "mape")})
+    _sheet(book, "segments", forecast["segments"].reset_index(drop=True), {})
