@@ -195,7 +195,7 @@ def test_exit_1_for_an_internal_error_without_traceback(tiny_model: Path, monkey
     """A bug (simulated: the loader raises) is exit 1 and one message, not a traceback."""
     import netdesign.validate
 
-    def broken(path):
+    def broken(path, **options):
         raise ZeroDivisionError("simulated bug")
 
     monkeypatch.setattr(netdesign.validate, "load_model", broken)

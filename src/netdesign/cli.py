@@ -13,7 +13,6 @@ so ``netdesign --help`` answers without loading pandas, Pyomo, HiGHS, DuckDB, Da
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import json
 import os
@@ -145,26 +144,11 @@ def _load(model: Path, forecast: bool = True, settings: dict | None = None):
     """Validated model data (a demand history forecast into demand unless ``forecast`` is
     false; ``settings`` merged over model.yaml); notes (how files were read) and warnings on
     stderr."""
-    from netdesign.io import read_model
     from netdesign.validate import load_model
-    from netdesign.validate import validate as validate_raw
 
-    if forecast and settings is None:
-        data = load_model(model)
-    else:
-        raw = read_model(model)
-        if settings:
-            raw = dataclasses.replace(raw, settings=_merged(raw.settings, settings))
-        data = validate_raw(raw)
+    data = load_model(model, forecast=forecast, settings=settings)
     _show_findings(data)
     return data
-
-
-def _merged(settings: dict, extra: dict) -> dict:
-    out = dict(settings)
-    for key, value in extra.items():
-        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
-    return out
 
 
 def _show_findings(data, change_log: list[dict] | None = None) -> None:

@@ -9,6 +9,7 @@ references, geocoding, serviceability, capacity) follow here.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,29 @@ from netdesign.names import did_you_mean
 from netdesign.schema import KEYS, LONG_TABLES, REQUIRED_TABLES, TABLES, Settings
 
 
-def load_model(path: str | Path) -> ModelData:
+def load_model(path: str | Path, *, forecast: bool = True,
+               settings: dict | None = None) -> ModelData:
     """Read and validate a model folder or workbook; raise :class:`ModelValidationError`.
 
     A ``demand_history`` is forecast into the planning year's ``demand`` (and ``demand_profile``)
-    unless ``forecast.use_history`` is false (:func:`netdesign.forecast.with_forecast`).
+    unless ``forecast`` or the setting ``forecast.use_history`` is false
+    (:func:`netdesign.forecast.with_forecast`). ``settings`` (nested) are merged over model.yaml.
     """
     from netdesign.forecast import with_forecast
 
-    raw, _ = with_forecast(read_model(path))
+    raw = read_model(path)
+    if settings:
+        raw = replace(raw, settings=_merged(raw.settings, settings))
+    if forecast:
+        raw, _ = with_forecast(raw)
     return validate(raw)
+
+
+def _merged(settings: dict, extra: dict) -> dict:
+    out = dict(settings)
+    for key, value in extra.items():
+        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
+    return out
 
 
 def validate(raw: RawModel) -> ModelData:

@@ -91,6 +91,7 @@ class Search:
         self.clock = Clock(time_limit)
         self.mip_gap, self.threads, self.seed, self.progress = mip_gap, threads, seed, progress
         self.log: list[str] = []
+        self.statuses: list[str] = []  # of every MIP stage run
         session = exact.session
         self.segments = session.column_positions(exact.model.seg_full.values())
         self.decisions = np.setdiff1d(np.flatnonzero(session.compiled.integer), self.segments)
@@ -215,6 +216,7 @@ class Search:
         outcome = formulation.session.solve(
             time_limit=time_limit, mip_gap=mip_gap, threads=self.threads, seed=self.seed,
             progress=self._stage_progress(stage))
+        self.statuses.append(outcome.status)
         self.log.append(f"== netdesign stage: {stage} ({outcome.seconds:.1f} s, "
                         f"{outcome.status}) ==\n{outcome.log}")
         if outcome.objective is not None:
@@ -256,8 +258,8 @@ class Search:
     def _final(self, best: SolveOutcome | None, *, status: str | None = None,
                bound: float | None = None) -> SolveOutcome:
         log, seconds = "".join(self.log), self.clock.elapsed()
-        if best is None:
-            status = status or ("time_limit" if self.clock.left() <= 0 else "error")
+        if best is None:  # no stage found a solution: the clock, unless a stage failed
+            status = status or ("error" if "error" in self.statuses else "time_limit")
             return SolveOutcome(status, None, None, seconds, log, None, self.floor)
         self.exact.session.load(best.values)
         outcome = replace(best, bound=None if bound is None else min(bound, best.objective),
