@@ -82,7 +82,7 @@ def test_solve_runs_from_the_history(weekly_model):
     assert payload["model_size"]["rows"] > 0
 
 
-def test_bad_history_exits_1_with_every_problem(weekly_model, tmp_path):
+def test_bad_history_exits_2_with_every_problem(weekly_model, tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()
     for f in weekly_model.iterdir():
@@ -91,7 +91,7 @@ def test_bad_history_exits_1_with_every_problem(weekly_model, tmp_path):
     lines[5] = lines[5].rsplit(",", 2)[0] + ",-4,1"
     (folder / "demand_history.csv").write_text("\n".join(lines) + "\n")
     proc = run("forecast", str(folder))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # input error (README, exit codes)
     assert "demand_history:6:units: found -4, expected a number ≥ 0" in proc.stderr
 
 
@@ -99,4 +99,4 @@ def test_a_model_without_history_has_nothing_to_forecast(tmp_path):
     kit = Kit("no history")
     kit.product("P").dc("A").customer("C").demand("C", "P", 10).lane("A", "C", 1.0)
     proc = run("forecast", str(kit.write(tmp_path / "m")))
-    assert proc.returncode == 1 and "no demand_history table" in proc.stderr
+    assert proc.returncode == 2 and "no demand_history table" in proc.stderr
