@@ -523,6 +523,15 @@ class ResultsStore:
             ).fetchall()
         return {input_hash: run_id for input_hash, run_id in rows}
 
+    def finished_runs(self) -> set[tuple[str, str]]:
+        """(run_id, input_hash) of every run whose status is in :data:`FINISHED`."""
+        placeholders = ", ".join("?" for _ in FINISHED)
+        with self._lock:
+            rows = self._con.execute(
+                f"SELECT run_id, input_hash FROM runs WHERE status IN ({placeholders})",
+                list(FINISHED)).fetchall()
+        return {(run_id, input_hash) for run_id, input_hash in rows}
+
     def runs(self) -> pd.DataFrame:
         """One row per run, ordered by started_at then run_id; JSON columns decoded to Python
         values (dict/list)."""

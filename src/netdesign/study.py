@@ -3,8 +3,9 @@
 Order of work:
 
 1. every scenario is applied to its model in this process (validation errors become failed runs,
-   they do not stop the study) and hashed; runs whose input hash is already stored as finished are
-   skipped, so a killed study resumes where it stopped;
+   they do not stop the study) and hashed (:func:`run_hash`); a run stored as finished under
+   its own id with the same hash is skipped, so a killed study resumes where it stopped; a run
+   id used twice stops the study before anything is stored;
 2. the baseline is solved first (fixed-network runs keep its design);
 3. the remaining runs go to local worker processes (default) or to a Dask distributed cluster
    (``scheduler``) in groups: all runs that differ from the baseline only in numbers held by
@@ -23,6 +24,7 @@ Order of work:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -267,15 +269,28 @@ def _safe(run_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_=.," else "_" for c in run_id)
 
 
+def run_hash(input_hash: str, solver: dict[str, Any]) -> str:
+    """The identity of a run's result: its inputs' hash, the study's solver options (gap, time
+    limit) and the code version; a change of any of them solves the run again."""
+    from importlib.metadata import version
+
+    options = {k: solver.get(k) for k in ("time_limit", "mip_gap", "threads")}
+    key = json.dumps([input_hash, options, version("netdesign")], sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def plan_study(model: str | Path, scenario_paths: list[str | Path], overrides: dict[str, Any],
-               finished: dict[str, str], solver: dict[str, Any]) -> StudyPlan:
-    """Apply every scenario, hash it, drop finished runs and group the rest."""
+               finished: set[tuple[str, str]], solver: dict[str, Any]) -> StudyPlan:
+    """Apply every scenario, hash it, drop runs stored finished under their own id with the same
+    hash and group the rest. ScenarioError, before anything is stored, when a run id is used
+    twice."""
     base_raw = read_model(model)
     applied = apply_scenario(base_raw, BASELINE, overrides)
+    applied = dataclasses.replace(applied, input_hash=run_hash(applied.input_hash, solver))
     base_task = RunTask("baseline", BASELINE, applied.data, applied.input_hash, applied.log,
                         **solver)
-    plan = StudyPlan(None if applied.input_hash in finished else base_task, [], [], [],
-                     {"baseline": applied})
+    done = ("baseline", applied.input_hash) in finished
+    plan = StudyPlan(None if done else base_task, [], [], [], {"baseline": applied})
     if plan.baseline is None:
         plan.skipped.append("baseline")
     raws = {Path(model).resolve(): base_raw}
@@ -293,15 +308,15 @@ def plan_study(model: str | Path, scenario_paths: list[str | Path], overrides: d
                 raw = raws.setdefault(source, read_model(source) if source not in raws else None)
                 design_key = applied.input_hash if scenario.mode == "fixed_network" else ""
                 run = apply_scenario(raw, scenario, overrides, design_key)
+                run = dataclasses.replace(run, input_hash=run_hash(run.input_hash, solver))
             except (ScenarioError, ModelValidationError, OSError) as err:
                 plan.failed.append((scenario, str(err)))
                 continue
             if scenario.run_id in plan.applied:
-                plan.failed.append((scenario, f"{scenario.source}: run id {scenario.run_id!r} "
-                                    "is used twice"))
-                continue
+                raise ScenarioError(f"{scenario.source}: run id {scenario.run_id!r} is used "
+                                    "twice; give each scenario its own name")
             plan.applied[scenario.run_id] = run
-            if run.input_hash in finished:
+            if (scenario.run_id, run.input_hash) in finished:
                 plan.skipped.append(scenario.run_id)
                 continue
             task = RunTask(scenario.run_id, scenario, run.data, run.input_hash, run.log, **solver)
@@ -353,14 +368,16 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
                   log_dir=str(out / "logs"))
     notify = progress or (lambda event, outcome: None)
     with ResultsStore(out / "results.duckdb") as store:
-        plan = plan_study(model, scenario_paths, overrides or {}, store.finished(), solver)
+        plan = plan_study(model, scenario_paths, overrides or {}, store.finished_runs(), solver)
+        stored = set(store.runs()["run_id"])
         forecast = plan.applied["baseline"].forecast if "baseline" in plan.applied else None
         if forecast is not None:
             forecast.write(out / "forecast")
             notify(f"forecast: demand from the history ({forecast.summary()['wape']:.1%} WAPE), "
                    f"tables in {out / 'forecast'}", None)
         for scenario, error in plan.failed:
-            _store_failure(store, scenario, error)
+            if scenario.run_id not in stored:  # a stored run is never replaced by a failure
+                _store_failure(store, scenario, error)
             notify(f"✗ {scenario.run_id}: {error}", None)
         for run_id in plan.skipped:
             notify(f"= {run_id}: already stored with the same inputs, skipped", None)
