@@ -541,17 +541,18 @@ def study(
         if outcome is None:
             if event.startswith("✗"):
                 statuses.append("error")
-            console.print(f"[dim]{elapsed:7.1f}s[/] {escape(event)}", highlight=False)
+            console.print(f"[dim]{elapsed:7.1f}s[/] {escape(event)}", highlight=False,
+                          soft_wrap=True)
             return
         r, run_id = outcome.results, escape(outcome.task.run_id)
         for entry in outcome.task.change_log:
             if entry.get("warning"):
                 console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
-                              f"{escape(_change_warning(entry))}", highlight=False)
+                              f"{escape(_change_warning(entry))}", highlight=False, soft_wrap=True)
         statuses.append("error" if r is None else r.status if not r.ok else "solved")
         if r is None:
             console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         elif r.ok:
             gap = (f"gap {r.gap:.2%} (of total {r.gap_total:.3%})" if r.gap is not None
                    and r.gap_total is not None else "")
@@ -563,10 +564,10 @@ def study(
                 f"; {escape('; '.join(notes))}" if notes else "")
             console.print(f"[dim]{elapsed:7.1f}s[/] [green]{mark} {run_id}[/]: {r.status} "
                           f"{r.objective:,.0f} {gap}, {r.solve_seconds:.0f}s{reuse}{extra}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         else:
             console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
-                          + escape("; ".join(r.diagnosis[:3])), highlight=False)
+                          + escape("; ".join(r.diagnosis[:3])), highlight=False, soft_wrap=True)
 
     run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
               overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)

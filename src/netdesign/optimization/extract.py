@@ -119,7 +119,7 @@ def _facilities(ix: ModelIndex, is_open: np.ndarray, option: np.ndarray, flows: 
     data = ix.data
     fac = data.facilities[["facility", "status", "throughput_capacity"]].reset_index(drop=True)
     open_by_id = dict(zip(ix.facilities["facility"], is_open, strict=True))
-    fac["open"] = fac["facility"].map(open_by_id).fillna(False).astype(bool)
+    fac["open"] = [bool(open_by_id.get(f, False)) for f in fac["facility"]]
     fac["change"] = [
         _change(status, opened) for status, opened in zip(fac["status"], fac["open"], strict=True)
     ]
