@@ -536,23 +536,23 @@ def study(
     started = time.perf_counter()
     statuses: list[str] = []
 
+    say = functools.partial(console.print, highlight=False, soft_wrap=True)  # one line per event
+
     def show(event: str, outcome) -> None:
         elapsed = time.perf_counter() - started
         if outcome is None:
             if event.startswith("✗"):
                 statuses.append("error")
-            console.print(f"[dim]{elapsed:7.1f}s[/] {escape(event)}", highlight=False,
-                          soft_wrap=True)
+            say(f"[dim]{elapsed:7.1f}s[/] {escape(event)}")
             return
         r, run_id = outcome.results, escape(outcome.task.run_id)
         for entry in outcome.task.change_log:
             if entry.get("warning"):
-                console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
-                              f"{escape(_change_warning(entry))}", highlight=False, soft_wrap=True)
+                say(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
+                    f"{escape(_change_warning(entry))}")
         statuses.append("error" if r is None else r.status if not r.ok else "solved")
         if r is None:
-            console.print(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}",
-                          highlight=False, soft_wrap=True)
+            say(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}")
         elif r.ok:
             gap = (f"gap {r.gap:.2%} (of total {r.gap_total:.3%})" if r.gap is not None
                    and r.gap_total is not None else "")
@@ -562,12 +562,11 @@ def study(
             notes = [e["note"] for e in outcome.exchanges if e.get("note")]
             extra = (f"; design of {', '.join(map(escape, kept))} kept" if kept else "") + (
                 f"; {escape('; '.join(notes))}" if notes else "")
-            console.print(f"[dim]{elapsed:7.1f}s[/] [green]{mark} {run_id}[/]: {r.status} "
-                          f"{r.objective:,.0f} {gap}, {r.solve_seconds:.0f}s{reuse}{extra}",
-                          highlight=False, soft_wrap=True)
+            say(f"[dim]{elapsed:7.1f}s[/] [green]{mark} {run_id}[/]: {r.status} "
+                f"{r.objective:,.0f} {gap}, {r.solve_seconds:.0f}s{reuse}{extra}")
         else:
-            console.print(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
-                          + escape("; ".join(r.diagnosis[:3])), highlight=False, soft_wrap=True)
+            say(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
+                + escape("; ".join(r.diagnosis[:3])))
 
     run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
               overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)

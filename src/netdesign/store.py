@@ -514,23 +514,18 @@ class ResultsStore:
     def finished(self) -> dict[str, str]:
         """input_hash → run_id of the runs whose status is in :data:`FINISHED` (the latest by
         finished_at when several share an input hash)."""
-        placeholders = ", ".join("?" for _ in FINISHED)
-        with self._lock:
-            rows = self._con.execute(
-                f"SELECT input_hash, run_id FROM runs WHERE status IN ({placeholders}) "
-                "ORDER BY finished_at, run_id",
-                list(FINISHED),
-            ).fetchall()
-        return {input_hash: run_id for input_hash, run_id in rows}
+        return {input_hash: run_id for run_id, input_hash in self._finished_rows()}
 
     def finished_runs(self) -> set[tuple[str, str]]:
         """(run_id, input_hash) of every run whose status is in :data:`FINISHED`."""
+        return set(self._finished_rows())
+
+    def _finished_rows(self) -> list[tuple[str, str]]:
         placeholders = ", ".join("?" for _ in FINISHED)
         with self._lock:
-            rows = self._con.execute(
-                f"SELECT run_id, input_hash FROM runs WHERE status IN ({placeholders})",
-                list(FINISHED)).fetchall()
-        return {(run_id, input_hash) for run_id, input_hash in rows}
+            return self._con.execute(
+                f"SELECT run_id, input_hash FROM runs WHERE status IN ({placeholders}) "
+                "ORDER BY finished_at, run_id", list(FINISHED)).fetchall()
 
     def runs(self) -> pd.DataFrame:
         """One row per run, ordered by started_at then run_id; JSON columns decoded to Python
