@@ -19,7 +19,7 @@ from netdesign.exchange import TIGHTEN_SHARE, design_fits, exchange, tighten
 from netdesign.optimization.highs import SolveOutcome, relative_gap
 from netdesign.parametric import Solved, endpoints_first, interpolated_bound, line_parameter
 from netdesign.results import Design
-from netdesign.solve import NetworkModel, solve
+from netdesign.solve import NetworkModel, narrows, solve
 from netdesign.store import ResultsStore
 from netdesign.study import run_study
 from test_solution_checks import check_solution, mini_retail
@@ -340,3 +340,48 @@ def test_a_rise_needing_a_fourfold_tighter_gap_is_not_re_solved(tmp_path):
     reference = Bounds(opened.objective - rise, opened.objective - rise)
     same, note = tighten(None, opened, reference, mip_gap=0.01, seconds_left=60.0)
     assert same is opened and "beyond what a re-solve reaches" in note
+
+
+def test_narrowing_is_told_apart_from_other_changes(mini):
+    def with_status(table: str, key: str, row: str, status: str):
+        frame = mini.table(table)
+        return mini.evolve(**{table: frame.assign(status=[
+            status if k == row else s for k, s in zip(frame[key], frame["status"], strict=True)])})
+
+    assert narrows(mini, with_status("facilities", "facility", "DC_DAL", "forced_closed"))
+    assert narrows(mini, mini.evolve(settings=mini.settings.model_copy(
+        update={"strategy": "regional"})))
+    assert not narrows(mini, with_status("facilities", "facility", "DC_ATL", "candidate"))
+    assert not narrows(mini, mini.evolve(settings=mini.settings.model_copy(
+        update={"fuel_index": 1.3})))
+    assert not narrows(mini, mini.evolve(demand=mini.demand.assign(
+        annual_units=mini.demand["annual_units"] * 0.9)))
+
+
+def test_a_run_that_only_narrows_the_baseline_keeps_the_baseline_s_bound(tmp_path):
+    """Closing a DC the baseline does not open (the demo's close_dc_dallas) or fixing the
+    strategy the baseline's design already follows: the baseline's bound bounds the run, so the
+    baseline's design priced there is the answer without a search, and that bound is sound (at
+    most the run's optimum solved exactly)."""
+    kit = mini_retail().set("solver", {"threads": 1, "mip_gap": 0.005})
+    model = kit.write(tmp_path / "model")
+    data = kit.load(tmp_path / "data")
+    unused = sorted(set(data.facilities["facility"]) - set(solve(data, mip_gap=0).open_facilities))
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "close.yaml").write_text(yaml.safe_dump({
+        "name": "close", "model": str(model), "changes": [
+            {"table": "facilities", "where": {"facility": unused[0]},
+             "set": {"status": "forced_closed"}}]}))
+    out = run_study(model, [scenarios], tmp_path / "study", workers=1)
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        runs = store.runs().set_index("run_id")
+    assert "only narrows the baseline's choices" in (out / "logs" / "close.log").read_text()
+    assert runs.at["close", "bound"] == pytest.approx(runs.at["baseline", "bound"])
+    assert runs.at["close", "gap"] <= 0.005 + 1e-12
+    closed = data.evolve(facilities=data.facilities.assign(status=[
+        "forced_closed" if f == unused[0] else s for f, s in zip(
+            data.facilities["facility"], data.facilities["status"], strict=True)]))
+    exact = solve(closed, mip_gap=0)
+    assert runs.at["close", "bound"] <= exact.objective * (1 + 1e-9)
+    assert runs.at["close", "objective"] >= exact.objective * (1 - 1e-9)

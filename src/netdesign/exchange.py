@@ -174,6 +174,15 @@ def tighten_reference(model: NetworkModel, results: Results, savings: tuple[floa
                      f"{len(savings)} saving(s) its bound did not certify")
 
 
+def with_bound(results: Results, bound: float | None, mip_gap: float) -> Results:
+    """``results`` with its bound raised to ``bound`` (a lower bound proven elsewhere) where that
+    is higher, its gaps and status recomputed."""
+    if bound is None or not results.ok or results.bound is None or results.bound >= bound:
+        return results
+    raised = _with_gaps(dataclasses.replace(results, bound=min(bound, results.objective)))
+    return dataclasses.replace(raised, status=_status(raised, mip_gap))
+
+
 def _with_gaps(results: Results) -> Results:
     slack = results.objective - results.bound
     return dataclasses.replace(results, gap=slack / max(results.controllable, 1e-9),

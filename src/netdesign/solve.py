@@ -262,6 +262,43 @@ def number_only(base: ModelData, data: ModelData) -> bool:
     return True
 
 
+#: status changes that only take a choice away: (table, from, to)
+NARROWING = {
+    ("facilities", "existing", "forced_open"), ("facilities", "existing", "forced_closed"),
+    ("facilities", "candidate", "forced_open"), ("facilities", "candidate", "forced_closed"),
+    ("facility_options", "available", "forced"), ("facility_options", "available", "excluded"),
+}
+
+
+def narrows(base: ModelData, data: ModelData) -> bool:
+    """True when ``data`` only takes choices away from ``base``: DC or option statuses moved from
+    free to forced (:data:`NARROWING`), or the product-to-node strategy fixed where ``base``
+    leaves it free. Every design ``data`` allows is then one ``base`` allows, at the same cost,
+    so ``base``'s lower bound bounds ``data``'s optimum (exact reductions only: the approximate
+    ``nearest_dcs`` picks lanes from the statuses)."""
+    if base.settings.reductions.nearest_dcs is not None:
+        return False
+    strategy = data.settings.strategy if base.settings.strategy == "free" else \
+        base.settings.strategy
+    if base.settings.model_copy(update={"strategy": strategy}) != data.settings:
+        return False
+    for name in base.TABLE_NAMES:
+        old, new = base.table(name), data.table(name)
+        if old.shape != new.shape or list(old.columns) != list(new.columns):
+            return False
+        statuses = name in ("facilities", "facility_options")
+        rest = [c for c in old.columns if not (statuses and c == "status")]
+        if not old[rest].reset_index(drop=True).equals(new[rest].reset_index(drop=True)):
+            return False
+        if statuses:
+            before, after = old["status"].to_numpy(), new["status"].to_numpy()
+            moved = before != after
+            if any((name, a, b) not in NARROWING for a, b in zip(before[moved], after[moved],
+                                                                  strict=True)):
+                return False
+    return True
+
+
 def _pin(var: pyo.Var, on: bool) -> None:
     if var.fixed:
         return

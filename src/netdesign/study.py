@@ -48,6 +48,7 @@ from netdesign.exchange import (
     tighten,
     tighten_reference,
     unsettled_savings,
+    with_bound,
 )
 from netdesign.io import read_model
 from netdesign.parametric import Solved, endpoints_first, interpolated_bound
@@ -61,7 +62,7 @@ from netdesign.scenario import (
     discover,
     load_scenarios,
 )
-from netdesign.solve import NetworkModel, number_only
+from netdesign.solve import NetworkModel, narrows, number_only
 from netdesign.validate import ModelValidationError
 
 
@@ -85,6 +86,9 @@ class RunTask:
     incumbent: Results | None = None
     settle_savings: tuple[float, ...] = ()
     neighbours: tuple[Solved, ...] = ()
+    #: a lower bound on this run's optimum known before it is solved: the baseline's, when the
+    #: run only narrows the baseline's choices (:func:`netdesign.solve.narrows`)
+    bound: float | None = None
 
 
 @dataclass
@@ -128,11 +132,13 @@ def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
         try:
             model, reused = _model_for(task, model)
             results = _on_line(model, task, line) if reused else None
+            if results is None and not reused:
+                results = _start_from_design(model, task)
             if results is None:
-                if not reused:
-                    _start_from_design(model, task)
-                results = model.solve(time_limit=task.time_limit, mip_gap=task.mip_gap,
-                                      threads=task.threads, log_path=_log_path(task))
+                results = with_bound(model.solve(time_limit=task.time_limit,
+                                                 mip_gap=task.mip_gap, threads=task.threads,
+                                                 log_path=_log_path(task)),
+                                     task.bound, _mip_gap(task))
             if task.scenario.mode != "fixed_network" and results.ok:
                 line.append(Solved(task.run_id, task.data, results.bound,
                                    model.session.last_values))
@@ -158,7 +164,7 @@ def _on_line(model: NetworkModel, task: RunTask, line: list[Solved]) -> Results 
     if not priced:
         return None
     cost, run = min(priced, key=lambda pair: pair[0])
-    mip_gap = task.mip_gap if task.mip_gap is not None else task.data.settings.solver.mip_gap
+    mip_gap = _mip_gap(task)
     results = model.answer(run.values, bound, mip_gap=mip_gap,
                            note=f"the solution of {run.run_id} costs {cost:.10g} here; {note}")
     if results.status != "optimal":
@@ -170,17 +176,32 @@ def _on_line(model: NetworkModel, task: RunTask, line: list[Solved]) -> Results 
     return results
 
 
-def _start_from_design(model: NetworkModel, task: RunTask) -> None:
+def _start_from_design(model: NetworkModel, task: RunTask) -> Results | None:
     """Start a run on a model of its own from the baseline's design priced in it, when that
-    design fits and the baseline's columns do not."""
+    design fits and the baseline's columns do not. The priced design is the answer when the
+    run's known bound (``task.bound``) already certifies it to the run's gap."""
     if task.scenario.mode == "fixed_network" or task.design is None:
-        return
+        return None
     if model.session.last_values is not None or not design_fits(task.design, task.data):
-        return
-    priced = model.price_design(task.design, bound=None, threads=task.threads or 1,
+        return None
+    priced = model.price_design(task.design, bound=task.bound, threads=task.threads or 1,
                                 time_limit=max((task.time_limit or 60.0) * 0.1, 5.0))
     if priced is None:
         model.session.last_values = None
+        return None
+    if task.bound is None or priced.gap > _mip_gap(task) + 1e-12:
+        return None
+    log = _log_path(task)
+    if log is not None:
+        log.write_text(f"netdesign: this run only narrows the baseline's choices, so the "
+                       f"baseline's bound {task.bound:.10g} bounds it; the baseline's design "
+                       f"priced here costs {priced.objective:.10g} (gap {priced.gap:.3%})\n"
+                       + priced.solver_log)
+    return priced
+
+
+def _mip_gap(task: RunTask) -> float:
+    return task.mip_gap if task.mip_gap is not None else task.data.settings.solver.mip_gap
 
 
 def settle_group(tasks: list[RunTask]) -> list[RunOutcome]:
@@ -384,8 +405,8 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         base = _solve_baseline(store, plan, notify)
         design = Design.of(base.results) if base.results is not None and base.results.ok \
             else None
-        groups = [_ordered([_with(t, design, base.values) for t in group], base)
-                  for group in plan.groups]
+        groups = [_ordered([_with(t, design, base.values, _bound_for(t, base))
+                            for t in group], base) for group in plan.groups]
         if groups:
             notify(f"solving {sum(map(len, groups))} scenario run(s) in {len(groups)} group(s) "
                    f"on {scheduler or f'{workers} local worker(s)'} ...", None)
@@ -493,8 +514,16 @@ def _settle_task(task: RunTask, solved: RunOutcome | None, candidates, reference
                       "candidates": mine, "reference": reference})
 
 
-def _with(task: RunTask, design: Design | None, start: np.ndarray | None) -> RunTask:
-    return RunTask(**{**task.__dict__, "design": design, "start": start})
+def _with(task: RunTask, design: Design | None, start: np.ndarray | None,
+          bound: float | None) -> RunTask:
+    return RunTask(**{**task.__dict__, "design": design, "start": start, "bound": bound})
+
+
+def _bound_for(task: RunTask, base: RunOutcome) -> float | None:
+    """The baseline's lower bound when ``task`` only narrows the baseline's choices."""
+    if task.scenario.mode == "fixed_network" or base.results is None or not base.results.ok:
+        return None
+    return base.results.bound if narrows(base.task.data, task.data) else None
 
 
 def _ordered(group: list[RunTask], base: RunOutcome) -> list[RunTask]:
