@@ -552,3 +552,21 @@ def test_irr_is_none_for_non_conventional_cash_flows():
     assert irr([100.0, -30.0, -30.0, -30.0]) is None
     assert irr([-1000.0, 800.0, -500.0, 900.0]) is None
     assert irr([-1000.0, 500.0, 400.0, 300.0, 100.0]) == pytest.approx(0.144888, abs=1e-5)
+
+
+def test_certified_interval_is_on_economic_profit_not_ebit():
+    from netdesign.study import certified_lines
+
+    data, base, scen = case_runs()
+    base = replace(base, bound=base.objective - 1_000.0)  # slack 1 000
+    scen = replace(scen, bound=scen.objective - 3_000.0)  # slack 3 000
+    delta = pnl(data, scen) - pnl(data, base)
+    # Same demand served: economic profit moves one for one against the objective, EBIT not.
+    profit = float(delta["economic_profit"])
+    assert profit == pytest.approx(-(scen.objective - base.objective))
+    assert delta["ebit"] != pytest.approx(profit)
+    lines = certified_lines(scen, base, profit, capex_case(data, base, data, scen))
+    assert lines["economic_profit_delta"] == profit
+    assert lines["economic_profit_delta_low"] == pytest.approx(profit - 1_000)
+    assert lines["economic_profit_delta_high"] == pytest.approx(profit + 3_000)
+    assert not any(name.startswith("ebit") for name in lines.index)
