@@ -364,15 +364,15 @@ def incremental_cash_flows(
         raise ValueError(f"every input must be one value a year, of one length; got {lengths}")
     level = arrays["working_capital"]
     out = pd.DataFrame({"year": np.arange(level.size)})
-    out["capex"] = -arrays["investment"]
-    out["closing"] = -arrays["expensed"]
+    out["capex"] = 0.0 - arrays["investment"]  # 0.0 − x, not −x: no −0.0 in the table
+    out["closing"] = 0.0 - arrays["expensed"]
     out["closing_tax_shield"] = tax_rate * arrays["expensed"]
     out["after_tax_savings"] = arrays["operating"] * (1.0 - tax_rate)
     out["tax_shield"] = tax_rate * arrays["depreciation"]
     out["residual_value"] = after_tax_salvage(
         arrays["salvage"], arrays["salvage_book_value"], tax_rate
     )
-    out["working_capital"] = -np.diff(level, prepend=0.0)
+    out["working_capital"] = 0.0 - np.diff(level, prepend=0.0)
     out["net"] = out[list(CASH_COLUMNS)].sum(axis=1)
     out["depreciation"] = arrays["depreciation"]
     return out
