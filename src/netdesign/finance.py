@@ -527,9 +527,9 @@ def pnl(data: ModelData, results: Results) -> pd.Series:
     interest). Economic profit = EBIT − capital charge − closing, pre-tax (residual income:
     operating profit less a charge for all the capital employed; Brealey, Myers & Allen,
     *Principles of Corporate Finance*, 12th ed., ch. 12, "Measuring and Rewarding Performance:
-    Residual Income and EVA"). It equals revenue − Σ cost
-    lines but unmet_penalty, so for two runs serving the same demand Δ economic profit =
-    −Δ total cost, while ΔEBIT also depends on how the cost splits.
+    Residual Income and EVA"). It equals revenue − Σ cost lines but unmet_penalty, so for two
+    runs serving the same demand Δ economic profit = −Δ total cost, while ΔEBIT also depends on
+    how the cost splits.
 
     Raises ValueError for a run without a solution or with a cost line this module does not know
     (rather than mis-state EBIT).
