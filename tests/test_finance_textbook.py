@@ -70,8 +70,9 @@ def test_imc_fertilizer_project_straight_line():
 
 def test_imc_fertilizer_project_macrs():
     # The book's revised analysis with 5-year MACRS tax depreciation (20, 32, 19.2, 11.52, 11.52,
-    # 5.76 %): cash flows −12 600, −1 484, 2 947, 6 323, 10 534, 9 985, 5 757, 3 269 and
-    # NPV +3 802; the plant is fully depreciated, so all of the 1 949 is taxed (682).
+    # 5.76 %; § 6-2, Tables 6.5–6.6 in the 10th ed.): cash flows −12 600, −1 484, 2 947, 6 323,
+    # 10 534, 9 985, 5 757, 3 269 and NPV +3 802; the plant is fully depreciated, so all of the
+    # 1 949 is taxed (682).
     depreciation = np.concatenate([[0.0], macrs_depreciation(10_000, 5, 7)])
     assert depreciation.tolist() == pytest.approx([0, 2_000, 3_200, 1_920, 1_152, 1_152, 576, 0])
     flows = imc_flows(depreciation, salvage_book_value=0)

@@ -251,7 +251,8 @@ def macrs_depreciation(cost: float, recovery_years: int, years: int) -> np.ndarr
 
     Source: IRS Publication 946, *How to Depreciate Property*, ch. 4 and Table A-1 (e.g. 5-year
     property: 20.00, 32.00, 19.20, 11.52, 11.52, 5.76 %); Brealey, Myers & Allen, *Principles of
-    Corporate Finance*, 12th ed., § 6-2, Table 6.5 (tax depreciation allowed under MACRS).
+    Corporate Finance*, 12th ed., § 6-2 (the table of MACRS tax depreciation schedules by
+    recovery-period class, and IM&C revised with 5-year MACRS).
     """
     if recovery_years not in MACRS_FACTORS:
         raise ValueError(
@@ -733,8 +734,8 @@ def asset_cash_flows(
     service it still has to give); the tax on it is on the gain over the tax book value
     (:func:`after_tax_salvage`), zero under straight-line tax depreciation. Tax depreciation by
     ``method`` (:func:`tax_depreciation`). Source: Brealey, Myers & Allen, *Principles of
-    Corporate Finance*, 12th ed., § 6-2 (capital investment, salvage value and tax on its sale;
-    Table 6.5 for MACRS).
+    Corporate Finance*, 12th ed., § 6-2 (capital investment, salvage value and tax on its sale,
+    Tables 6.1–6.2).
 
     Columns: year, investment, depreciation, salvage, salvage_book_value (rows for year 0 … H).
     """
