@@ -138,8 +138,35 @@ def test_terminal_tables(study: Path) -> None:
     costs = _render(comparison_table(c, "costs"))
     assert "Freight" in costs and "(+62.50)" in costs and "CO2" in costs and "(+12.25)" in costs
     assert "Handling" not in costs  # zero in every run
-    with pytest.raises(ValueError, match="kpis' or 'costs"):
-        comparison_table(c, "pnl")
+    assert "No P&L" in _render(comparison_table(c, "pnl"))  # no finance rows in this store
+    with pytest.raises(ValueError, match="'costs' or 'pnl'"):
+        comparison_table(c, "p&l")
+
+
+def test_pnl_view_and_csv(study: Path, tmp_path: Path) -> None:
+    """EBIT, the capital charge beneath it and economic profit side by side, from the stored
+    finance rows, against the baseline compare is given."""
+    pnl = {"baseline": {"revenue": 4000.0, "ebit": 2500.0, "capital_charge": 200.0,
+                        "closing": 0.0, "economic_profit": 2300.0},
+           "fuel_up": {"revenue": 4000.0, "ebit": 2437.5, "capital_charge": 187.5,
+                       "closing": 12.5, "economic_profit": 2237.5}}
+    with ResultsStore(study / "results.duckdb") as store:
+        for run_id, lines in pnl.items():
+            store.write_finance(run_id, pd.DataFrame(
+                {"section": "pnl", "line": list(lines), "value": list(lines.values())}))
+    c = compare(study)
+    assert c.pnl.columns.tolist() == ["revenue", "ebit", "capital_charge", "closing",
+                                      "economic_profit"]  # finance.PNL_ORDER
+    assert c.pnl_deltas.loc["fuel_up"].tolist() == [0.0, -62.5, -12.5, 12.5, -62.5]
+    assert compare(study, baseline="fuel_up").pnl_deltas.at["baseline", "ebit"] == 62.5
+    text = _render(comparison_table(c, "pnl"))
+    for piece in ["EBIT", "Capital", "Economic", "2.50k", "(-62.50)", "(+12.50)"]:
+        assert piece in text, piece
+    paths = write_comparison(c, tmp_path / "out")
+    assert [p.name for p in paths][-1] == "comparison_pnl.csv"
+    assert paths[-1].read_text().splitlines()[2] == (
+        "fuel_up,4000.0,0.0,2437.5,-62.5,187.5,-12.5,12.5,12.5,2237.5,-62.5"
+    )
 
 
 def test_terminal_table_fits_120_columns_with_every_kpi(tmp_path: Path) -> None:

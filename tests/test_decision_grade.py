@@ -112,8 +112,8 @@ def test_interval_arithmetic():
     assert not small.significant and small.verdict == "not significant at this gap"
     saving = cost_delta(Bounds(950.0, 940.0), base)
     assert saving.high == -40.0 and saving.verdict == "lower"  # U_s − L_b = 950 − 990
-    ebit = benefit_delta(-30.0, run, base)  # EBIT falls one for one with cost
-    assert (ebit.low, ebit.high) == (-40.0, -20.0)
+    profit = benefit_delta(-30.0, run, base)  # economic profit falls one for one with cost
+    assert (profit.low, profit.high) == (-40.0, -20.0)
     assert annuity_factor(0.10, 3) == pytest.approx(1 / 1.1 + 1 / 1.1**2 + 1 / 1.1**3)
     npv = npv_interval(100.0, run, base, rate=0.1, tax_rate=0.25, years=3)
     width = 0.75 * annuity_factor(0.1, 3) * 10.0

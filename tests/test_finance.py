@@ -19,7 +19,6 @@ from netdesign.finance import (
     annualise,
     capex_case,
     crf,
-    depreciation_tax_shield,
     discounted_payback_years,
     irr,
     npv,
@@ -123,14 +122,17 @@ def test_payback_edge_cases():
     assert discounted_payback_years([-100.0, 60.0, 60.0], 0.5) is None  # 40 + 26.7 < 100
 
 
-def test_straight_line_depreciation_and_tax_shield():
+def test_straight_line_depreciation():
     # Park, ch. 9: D = (I − S)/N; I = 100 000, S = 0, N = 5 → 20 000 a year.
     assert straight_line_depreciation(100_000, 5, 7).tolist() == [20_000] * 5 + [0, 0]
     # A fractional life ends with a part year: 1000 over 2.5 years → 400, 400, 200.
     assert straight_line_depreciation(1000, 2.5, 4).tolist() == pytest.approx([400, 400, 200, 0])
     # Cut by the horizon: 3 of 5 years.
     assert straight_line_depreciation(100_000, 5, 3).sum() == pytest.approx(60_000)
-    assert depreciation_tax_shield(100_000, 5, 0.40, 5).tolist() == pytest.approx([8_000] * 5)
+    # Brealey, Myers & Allen, 12th ed., § 6-2: 1/6 × (10 000 − 500 salvage) = 1 583 a year.
+    assert straight_line_depreciation(10_000, 6, 7, salvage=500).round().tolist() == (
+        [1_583] * 6 + [0]
+    )
 
 
 # --- P&L and working capital on a hand-made run -----------------------------------------------
@@ -219,9 +221,23 @@ RUN_COSTS = {
 }
 
 
+PNL_FACILITIES = frame(
+    FACILITY_COLUMNS,
+    ("DC_OLD", "existing", True, "kept", "hub", "", 0.0, math.inf, 0.0, 0.0),
+    ("DC_NEW", "candidate", True, "opened", "hub", "racking", 0.0, math.inf, 0.0, 0.0),
+    ("DC_KEEP", "existing", False, "closed", "none", "", 0.0, math.inf, 0.0, 0.0),
+)
+
+
 def test_pnl_by_hand():
-    data = make_data()
-    results = make_results(RUN_COSTS, unmet=frame("product customer units", ("B", "C2", 100.0)))
+    # carrying_rate 0.25 of which the cost of capital is the discount rate 0.08 (the default):
+    # 8/25 of the 800 carrying is capital charge (256), 17/25 holding cost (544).
+    data = make_data(Settings(name="t", carrying_rate=0.25, discount_rate=0.08))
+    results = make_results(
+        RUN_COSTS,
+        facilities=PNL_FACILITIES,
+        unmet=frame("product customer units", ("B", "C2", 100.0)),
+    )
     p = pnl(data, results)
     assert list(p.index) == [
         "revenue",
@@ -232,22 +248,63 @@ def test_pnl_by_hand():
         "freight_direct",
         "handling",
         "warehousing_fixed",
+        "inventory_holding",
+        "co2",
+        "depreciation",
+        "ebit",
+        "capital_charge_inventory",
+        "capital_charge_assets",
         "capital_charge",
         "closing",
-        "inventory_carrying",
-        "co2",
-        "ebit",
+        "economic_profit",
     ]
     revenue = 3000 * 20 + 400 * 9  # 63 600: 100 of B unmet
     assert p["revenue"] == pytest.approx(revenue)
     assert p["cogs"] == 20_000
     assert p["warehousing_fixed"] == 10_100
-    assert p["capital_charge"] == 2_300
+    assert p["inventory_holding"] == pytest.approx(800 * 0.17 / 0.25)  # 544
+    # DC_NEW (candidate, open): 400 000 over 8 years; its racking: 20 000 over 10 years.
+    depreciation = 400_000 / 8 + 20_000 / 10  # 52 000
+    assert p["depreciation"] == pytest.approx(depreciation)
+    above = 20_000 + 1_000 + 200 + 3_000 + 50 + 500 + 10_100 + 544 + 50 + depreciation
+    assert p["ebit"] == pytest.approx(revenue - above)  # 63 600 − 87 444 = −23 844
+    assert p["capital_charge_inventory"] == pytest.approx(800 * 0.08 / 0.25)  # 256
+    assert p["capital_charge_assets"] == pytest.approx(2_300 - depreciation)
+    assert p["capital_charge"] == pytest.approx(256 + 2_300 - depreciation)
     assert p["closing"] == 70
-    assert p["inventory_carrying"] == 800
     costs = 20_000 + 1_000 + 200 + 3_000 + 50 + 500 + 10_100 + 2_300 + 70 + 800 + 50  # 38 070
-    assert p["ebit"] == pytest.approx(revenue - costs)  # 25 530: the 900 penalty is not in it
+    # Economic profit is revenue less every cost line but the penalty: 25 530.
+    assert p["economic_profit"] == pytest.approx(revenue - costs)
     assert finance.logistics_cost(data, results) == pytest.approx(costs - 20_000)
+
+
+def test_pnl_capital_charge_on_assets_is_the_interest_in_the_annuity():
+    # One candidate DC, 400 000 over 8 years at 10 %: annuity 400 000 · CRF(10 %, 8) = 74 977.6,
+    # of which depreciation 50 000 and the cost of capital on it 24 977.6.
+    data = make_data(Settings(name="t", discount_rate=0.10))
+    facilities = PNL_FACILITIES.assign(options="")
+    results = make_results({"facility_capex": annualise(400_000, 0.10, 8)}, facilities=facilities)
+    p = pnl(data, results)
+    assert p["depreciation"] == pytest.approx(50_000)
+    assert p["capital_charge_assets"] == pytest.approx(24_977.6, abs=0.05)
+    revenue = 3000 * 20 + 500 * 9  # 64 500
+    assert p["ebit"] == pytest.approx(revenue - 50_000)
+    assert p["economic_profit"] == pytest.approx(revenue - annualise(400_000, 0.10, 8))
+
+
+def test_carrying_cost_of_capital_setting():
+    costs = pd.Series({"carrying_cycle": 300.0, "carrying_safety": 100.0})
+    assert Settings(name="t").finance.carrying_cost_of_capital is None
+    default = Settings(name="t", carrying_rate=0.20, discount_rate=0.05)
+    assert finance.capital_rate(default) == 0.05
+    assert finance.carrying_split(default, costs) == pytest.approx((300.0, 100.0))
+    chosen = default.model_copy(
+        update={"finance": default.finance.model_copy(update={"carrying_cost_of_capital": 0.1})}
+    )
+    assert finance.carrying_split(chosen, costs) == pytest.approx((200.0, 200.0))
+    # Capped at the carrying rate; no carrying rate, no split.
+    assert finance.carrying_capital_rate(0.20, 0.30) == 0.20
+    assert finance.carrying_split(Settings(name="t", carrying_rate=0.0), costs) == (400.0, 0.0)
 
 
 def test_pnl_rejects_unknown_cost_line_and_unsolved_run():
@@ -268,7 +325,7 @@ cost_values = st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infin
     st.fixed_dictionaries({line: cost_values for line in COST_LINES}),
     st.fixed_dictionaries({line: cost_values for line in COST_LINES}),
 )
-def test_delta_ebit_is_minus_delta_cost_without_penalty(costs_a, costs_b):
+def test_delta_economic_profit_is_minus_delta_cost_without_penalty(costs_a, costs_b):
     data = make_data()
     unmet = frame("product customer units", ("A", "C1", 10.0))
     run_a = make_results(costs_a, unmet=unmet)
@@ -278,8 +335,14 @@ def test_delta_ebit_is_minus_delta_cost_without_penalty(costs_a, costs_b):
     delta_cost = (sum(costs_b.values()) - costs_b["unmet_penalty"]) - (
         sum(costs_a.values()) - costs_a["unmet_penalty"]
     )
-    assert pnl_b["ebit"] - pnl_a["ebit"] == pytest.approx(-delta_cost, rel=1e-9, abs=1e-3)
-    assert finance.pnl_delta(pnl_a, pnl_b)["ebit"] == pytest.approx(-delta_cost, abs=1e-3)
+    delta = finance.pnl_delta(pnl_a, pnl_b)
+    assert delta["economic_profit"] == pytest.approx(-delta_cost, rel=1e-9, abs=1e-3)
+    # EBIT leaves out the capital charge and closing: it moves with the cost above it only.
+    below = ("facility_capex", "option_capex", "closing")
+    moved = delta_cost - sum(costs_b[k] - costs_a[k] for k in below)
+    carrying = sum(costs_b[k] - costs_a[k] for k in finance.CARRYING_LINES)
+    moved -= carrying * finance.capital_rate(data.settings) / data.settings.carrying_rate
+    assert delta["ebit"] == pytest.approx(-moved, rel=1e-9, abs=1e-3)
 
 
 def test_working_capital_by_hand():
@@ -318,7 +381,9 @@ def test_working_capital_empty_inventory_and_zero_cogs():
 #
 # Baseline: DC_OLD and DC_KEEP open. Scenario: close DC_OLD (closing 50 000), open the candidate
 # DC_NEW (CapEx 400 000, life 8), automate DC_KEEP (CapEx 100 000, life 4). Discount 10 %, tax
-# 25 %, horizon 5 years. Operating costs 1 590 000 → 1 390 000: savings 200 000 a year before tax.
+# 25 %, horizon 5 years, carrying rate 0.25 of which 0.10 (the discount rate) cost of capital.
+# Costs 1 590 000 → 1 390 000, of which carrying 40 000 → 30 000: the 4 000 cost-of-capital part
+# of that saving is the working capital released, so operating savings are 196 000 a year.
 # Inventory value 160 000 → 120 000: 40 000 released at year 0. Same demand served in both.
 
 CASE_SETTINGS = Settings(name="t", discount_rate=0.10, tax_rate=0.25, horizon_years=5)
@@ -393,37 +458,49 @@ def test_capex_case_end_to_end():
 
     capex = 400_000 + 100_000
     closing = 50_000
-    savings = (1_000_000 + 300_000 + 50_000 + 200_000 + 40_000) - (
-        1_000_000 + 140_000 + 30_000 + 180_000 + 10_000 + 30_000
+    savings = (1_000_000 + 300_000 + 50_000 + 200_000 + 40_000 * 0.6) - (
+        1_000_000 + 140_000 + 30_000 + 180_000 + 10_000 + 30_000 * 0.6
     )
-    assert savings == 200_000
-    after_tax = savings * (1 - 0.25)  # 150 000
-    shield = [400_000 / 8 * 0.25 + (100_000 / 4 * 0.25 if year <= 4 else 0) for year in range(1, 6)]
-    assert shield == [18_750, 18_750, 18_750, 18_750, 12_500]
+    assert savings == 196_000
+    after_tax = savings * (1 - 0.25)  # 147 000
+    # Depreciation: DC_NEW 50 000 a year; automation 25 000 in years 1–4, replaced at year 4
+    # (100 000), the replacement 25 000 in year 5. Tax shield 0.25 × 75 000 = 18 750 a year.
+    shield = [18_750] * 5
+    # At year 5: DC_NEW has 3 of 8 years left (150 000), the replacement 3 of 4 (75 000), at book
+    # value, so no tax on them.
+    residual = 400_000 * 3 / 8 + 100_000 * 3 / 4
     wc_release = 160_000 - 120_000
-    flows = [-capex - closing + wc_release] + [after_tax + s for s in shield]
-    assert flows == [-510_000, 168_750, 168_750, 168_750, 168_750, 162_500]
+    year0 = -capex - closing * (1 - 0.25) + wc_release  # closing 50 000 less its 12 500 tax
+    flows = [year0] + [after_tax + s for s in shield]
+    flows[4] -= 100_000
+    flows[5] += residual
+    assert flows == [-497_500, 165_750, 165_750, 165_750, 65_750, 390_750]
 
-    assert case.capex == capex and case.closing == closing
+    assert case.capex == capex and case.capex_later == 100_000 and case.closing == closing
+    assert case.closing_tax_shield == pytest.approx(12_500)
     assert case.annual_operating_savings == pytest.approx(savings)
     assert case.annual_revenue_change == 0
     assert case.annual_savings_after_tax == pytest.approx(after_tax)
     assert case.working_capital_release == pytest.approx(wc_release)
+    assert case.residual_value == pytest.approx(residual)
     assert case.cash_flows["net"].tolist() == pytest.approx(flows)
     assert list(case.cash_flows.columns) == list(CASH_FLOW_COLUMNS)
     assert case.cash_flows["year"].tolist() == [0, 1, 2, 3, 4, 5]
     assert case.cash_flows["tax_shield"].tolist() == pytest.approx([0, *shield])
+    assert case.cash_flows["working_capital"].tolist() == pytest.approx([wc_release] + [0] * 5)
 
-    # NPV = −510 000 + 168 750·(P/A, 10 %, 4) + 162 500/1.1⁵ = −510 000 + 534 914.8 + 100 899.7
     assert case.npv == pytest.approx(by_hand_npv(0.10, flows))
-    assert case.npv == pytest.approx(125_814.5, abs=0.1)
+    # −497 500 + 165 750 × 2.486852 + 65 750/1.4641 + 390 750/1.61051
+    # = −497 500 + 412 195.7 + 44 908.1 + 242 625.0
+    assert case.npv == pytest.approx(202_228.9, abs=0.1)
     assert case.cash_flows["discounted_cumulative"].iloc[-1] == pytest.approx(case.npv)
     assert case.irr == pytest.approx(by_hand_irr(flows), abs=1e-9)
-    # Cumulative −510 000, −341 250, −172 500, −3 750, +165 000 → 3 + 3 750/168 750 years.
-    assert case.payback_months == pytest.approx(12 * (3 + 3_750 / 168_750))  # 36.27 months
+    # Cumulative −497 500, −331 750, −166 000, −250, +65 500 → 3 + 250/65 750 years.
+    assert case.payback_months == pytest.approx(12 * (3 + 250 / 65_750))
     discounted = [cf / 1.1**t for t, cf in enumerate(flows)]
-    unrecovered = -sum(discounted[:4])  # 90 343.7 left after year 3
-    assert case.discounted_payback_months == pytest.approx(12 * (3 + unrecovered / discounted[4]))
+    unrecovered = -sum(discounted[:5])  # still short after year 4
+    assert unrecovered > 0
+    assert case.discounted_payback_months == pytest.approx(12 * (4 + unrecovered / discounted[5]))
 
     items = case.items.set_index(["kind", "facility"])
     assert items.loc[("dc_open", "DC_NEW"), "amount"] == 400_000
@@ -433,23 +510,19 @@ def test_capex_case_end_to_end():
     assert case.summary()["npv"] == case.npv
 
 
-def test_capex_case_closing_tax_deductible():
-    data, base, scen = case_runs()
-    case = capex_case(data, base, data, scen, closing_tax_deductible=True)
-    assert case.cash_flows["closing"].iloc[0] == pytest.approx(-50_000 * 0.75)
-    assert case.cash_flows["net"].iloc[0] == pytest.approx(-497_500)
-
-
 def test_capex_case_never_paid_back_and_identical_runs():
     data, base, scen = case_runs()
     worse = make_results(
-        SCEN_COSTS | {"freight_outbound": 340_000.0},  # operating cost = baseline
+        SCEN_COSTS | {"freight_outbound": 336_000.0},  # operating cost = baseline
         facilities=scen.facilities,
         inventory=scen.inventory,
     )
     case = capex_case(data, base, data, worse)
     assert case.annual_operating_savings == pytest.approx(0.0)
-    # −510 000 then only tax shields 18 750 ×4 + 12 500: never paid back within 5 years.
+    # −497 500, tax shields 18 750 a year, −100 000 at year 4, +225 000 residual: never paid back.
+    assert case.cash_flows["cumulative"].iloc[-1] == pytest.approx(
+        -497_500 + 5 * 18_750 - 100_000 + 225_000
+    )
     assert case.payback_months is None and case.discounted_payback_months is None
     assert case.npv < 0
 
@@ -469,7 +542,7 @@ def test_capex_case_counts_lost_revenue():
     )
     case = capex_case(data, base, data, short)
     assert case.annual_revenue_change == pytest.approx(-100 * 20)
-    assert case.annual_savings_before_tax == pytest.approx(200_000 - 2_000)
+    assert case.annual_savings_before_tax == pytest.approx(196_000 - 2_000)
 
 
 def test_irr_is_none_for_non_conventional_cash_flows():
@@ -479,3 +552,21 @@ def test_irr_is_none_for_non_conventional_cash_flows():
     assert irr([100.0, -30.0, -30.0, -30.0]) is None
     assert irr([-1000.0, 800.0, -500.0, 900.0]) is None
     assert irr([-1000.0, 500.0, 400.0, 300.0, 100.0]) == pytest.approx(0.144888, abs=1e-5)
+
+
+def test_certified_interval_is_on_economic_profit_not_ebit():
+    from netdesign.study import certified_lines
+
+    data, base, scen = case_runs()
+    base = replace(base, bound=base.objective - 1_000.0)  # slack 1 000
+    scen = replace(scen, bound=scen.objective - 3_000.0)  # slack 3 000
+    delta = pnl(data, scen) - pnl(data, base)
+    # Same demand served: economic profit moves one for one against the objective, EBIT not.
+    profit = float(delta["economic_profit"])
+    assert profit == pytest.approx(-(scen.objective - base.objective))
+    assert delta["ebit"] != pytest.approx(profit)
+    lines = certified_lines(scen, base, profit, capex_case(data, base, data, scen))
+    assert lines["economic_profit_delta"] == profit
+    assert lines["economic_profit_delta_low"] == pytest.approx(profit - 1_000)
+    assert lines["economic_profit_delta_high"] == pytest.approx(profit + 3_000)
+    assert not any(name.startswith("ebit") for name in lines.index)

@@ -179,7 +179,8 @@ def test_summary_costs_kpis_finance_content(study, page):
     kpis = page[page.index('<section id="kpis">'):page.index('<section id="finance">')]
     assert "Inventory turns" in kpis and "Fill rate" in kpis and "sensitivity to fuel_index" in kpis
     finance = page[page.index('<section id="finance">'):page.index('<section id="inventory">')]
-    for word in ("EBIT", "Inventory value", "NPV", "IRR", "Payback"):
+    for word in ("EBIT", "Capital charge", "Economic profit", "Inventory value", "NPV", "IRR",
+                 "Payback", "Residual value", "Tax saved on closing costs"):
         assert word in finance
     trust = page[page.index('<section id="trust">'):]
     assert "fuel_index" in trust and "forced_open" in trust and "Gap" in trust
@@ -216,8 +217,11 @@ def test_workbook_sheets_and_formats(study):
     assert "$" in cost.number_format
     pnl = book["pnl"]
     lines = [r[0] for r in pnl.iter_rows(min_row=2, max_col=1, values_only=True)]
-    assert lines[0] == "Revenue" and lines[-1] == "EBIT"
-    assert pnl.cell(row=len(lines) + 1, column=1).font.bold
+    assert lines[0] == "Revenue" and lines[-1] == "Economic profit"
+    assert lines.index("EBIT") < lines.index("Capital charge") < lines.index("Economic profit")
+    for line in ("EBIT", "Economic profit"):
+        assert pnl.cell(row=lines.index(line) + 2, column=1).font.bold
+    assert not pnl.cell(row=lines.index("Capital charge") + 2, column=1).font.bold
     wc = book["working_capital"]
     wc_lines = [r[0] for r in wc.iter_rows(min_row=2, max_col=1, values_only=True)]
     assert "DIO (days)" in wc_lines and "Inventory turns" in wc_lines

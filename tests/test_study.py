@@ -96,8 +96,10 @@ def test_fuel_identity_twins_and_pnl(study_inputs, tmp_path):
     assert change == pytest.approx(expected, rel=1e-6)
     assert runs.loc["fuel", "objective"] <= runs.loc["fuel_fixed", "objective"] * (1 + 1e-9)
     total = costs.drop(columns="unmet_penalty").sum(axis=1)
-    ebit = finance[(finance["section"] == "pnl_delta") & (finance["line"] == "ebit")]
-    for run_id, value in zip(ebit["run_id"], ebit["value"], strict=True):
+    profit = finance[(finance["section"] == "pnl_delta")
+                     & (finance["line"] == "economic_profit")]
+    assert not profit.empty
+    for run_id, value in zip(profit["run_id"], profit["value"], strict=True):
         revenue = finance[(finance["run_id"] == run_id) & (finance["section"] == "pnl_delta")
                           & (finance["line"] == "revenue")]["value"].iloc[0]
         assert value == pytest.approx(revenue - (total[run_id] - total["baseline"]), abs=1e-3)

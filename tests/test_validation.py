@@ -80,9 +80,9 @@ LOCATION = ("expected a place in the offline gazetteer ('City, ST', 'City, CC', 
             "a US ZIP code), or lat and lon")
 TOP_SETTINGS = (
     "name, currency, circuity_factor, carrying_rate, fuel_index, co2_price, discount_rate, "
-    "tax_rate, horizon_years, days_per_year, service, sourcing, strategy, hybrid, inventory, "
-    "facilities, unmet_demand, reductions, solver, forecast, segmentation, peak, extra_columns, "
-    "extra_tables"
+    "tax_rate, horizon_years, finance, days_per_year, service, sourcing, strategy, hybrid, "
+    "inventory, facilities, unmet_demand, reductions, solver, forecast, segmentation, peak, "
+    "extra_columns, extra_tables"
 )
 
 CASES = [

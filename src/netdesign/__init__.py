@@ -19,6 +19,7 @@ from typing import Any
 #: public name → module that defines it; imported on first use (PEP 562), so ``netdesign --help``
 #: and ``validate`` never load Pyomo, HiGHS, DuckDB, Dask or plotly
 _EXPORTS = {
+    "attribute": "netdesign.attribution",
     "Comparison": "netdesign.compare",
     "compare": "netdesign.compare",
     "ModelData": "netdesign.data",
@@ -76,6 +77,7 @@ __all__ = [
     "ResultsStore",
     "Scenario",
     "apply_scenario",
+    "attribute",
     "capex_case",
     "compare",
     "compute_kpis",

@@ -13,9 +13,10 @@ Which run must be tighter to settle a delta: a cost rise (Δ > 0) is proven when
 the scenario's absolute gap U_s − L_s is below Δ; a saving (Δ < 0) when U_s < L_b, i.e. the
 reference's absolute gap is below −Δ.
 
-Quantities that move one for one against cost (EBIT with revenue unchanged) widen the same way
-with the signs turned; a yearly amount carried into an NPV widens by the present value of its
-after-tax annuity (:func:`npv_interval`).
+Quantities that move one for one against cost (economic profit with revenue unchanged; not EBIT,
+whose cost lines are only part of the objective) widen the same way with the signs turned; a
+yearly amount carried into an NPV widens by the present value of its after-tax annuity
+(:func:`npv_interval`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def cost_delta(run: Bounds, reference: Bounds) -> Interval:
 
 
 def benefit_delta(point: float, run: Bounds, reference: Bounds, per_cost: float = 1.0) -> Interval:
-    """A benefit that falls by ``per_cost`` for each unit of cost (EBIT: 1; an NPV: the
+    """A benefit that falls by ``per_cost`` for each unit of cost (economic profit: 1; an NPV: the
     present value of an after-tax annuity): the point delta, widened by what each run's bound
     leaves open — the scenario's optimum may be up to its slack cheaper (a higher benefit), the
     reference's up to its slack cheaper (a lower delta)."""

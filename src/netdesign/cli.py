@@ -598,10 +598,11 @@ def study(
 
 
 def _print_comparison(comparison) -> None:
-    """The summary (gaps, certified deltas), KPI and cost tables, fitted to the terminal."""
+    """The summary (gaps, certified deltas), KPI, cost and P&L tables, fitted to the
+    terminal."""
     from netdesign.compare import comparison_table
 
-    for what in ("summary", "kpis", "costs"):
+    for what in ("summary", "kpis", "costs", "pnl"):
         console.print(comparison_table(comparison, what, width=console.width))
 
 

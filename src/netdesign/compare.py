@@ -1,9 +1,11 @@
-"""Scenarios side by side: KPIs and cost lines of every solved run, absolute and vs. the baseline.
+"""Scenarios side by side: KPIs, cost lines and P&L of every solved run, absolute and vs. the
+baseline.
 
 :func:`compare` reads a study's ``results.duckdb`` (read-only, so not while the study that writes
 it is still running); :func:`comparison_table` renders it for a terminal (a chosen subset of KPIs,
-or cost lines grouped as in the P&L, to stay readable at 120 columns); :func:`write_comparison`
-writes every KPI and every cost line to CSV.
+cost lines grouped by kind, or the P&L's EBIT, capital charge and economic profit, to stay
+readable at 120 columns); :func:`write_comparison` writes every KPI, every cost line and every
+P&L line to CSV.
 
 Only runs with a solution (status optimal or time_limit, with an objective) are in the KPI and
 cost frames; runs that failed, were infeasible or unbounded are listed in ``runs`` with their
@@ -24,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from netdesign.certify import Bounds, cost_delta
+from netdesign.finance import PNL_ORDER
 from netdesign.kpis import KPIS, UNITS
 from netdesign.results import COST_LINES
 from netdesign.store import SOLVED, ResultsStore
@@ -81,8 +84,17 @@ COST_GROUPS: dict[str, tuple[str, ...]] = {
     "co2": ("co2",),
     "unmet": ("unmet_penalty",),
 }
-"""Terminal columns of the cost view (P&L grouping, freight legs together); lines outside these
-groups show as ``other``. Groups that are zero in every run are left out."""
+"""Terminal columns of the cost view (the objective's cost lines by kind, freight legs together;
+``capital`` is the CapEx annuity, ``carrying`` all of inventory carrying: the P&L view splits
+them at EBIT, :func:`netdesign.finance.pnl`); lines outside these groups show as ``other``.
+Groups that are zero in every run are left out."""
+
+TERMINAL_PNL = ("revenue", "ebit", "capital_charge", "closing", "economic_profit")
+"""The P&L lines :func:`comparison_table` shows (the CSV has all of them)."""
+
+PNL_LABELS = {"revenue": "Revenue", "ebit": "EBIT", "capital_charge": "Capital\ncharge",
+              "closing": "Closing\n(annual.)", "economic_profit": "Economic\nprofit"}
+PNL_HIGHER_IS_BETTER = {"revenue", "ebit", "economic_profit"}
 
 COST_LABELS = {"cogs": "COGS", "co2": "CO2", **{n: n.capitalize() for n in (
     "freight", "handling", "warehousing", "capital", "closing", "carrying", "unmet", "other",
@@ -100,7 +112,9 @@ HIGHER_IS_BETTER = {"inventory_turns", "fill_rate", "share_within_1d", "share_wi
 class Comparison:
     """KPIs and costs of the solved runs (rows: run_id, baseline first) and every run's status.
 
-    ``units`` maps KPI name → unit (``currency`` in a unit is ``currency``, e.g. USD).
+    ``units`` maps KPI name → unit (``currency`` in a unit is ``currency``, e.g. USD). ``pnl``
+    holds the stored P&L lines (:data:`netdesign.finance.PNL_ORDER`), no columns when the study
+    has no finance rows.
     """
 
     baseline: str
@@ -113,6 +127,8 @@ class Comparison:
     currency: str = ""
     intervals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=list(INTERVAL_COLUMNS)))
+    pnl: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pnl_deltas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _resolve_baseline(runs: pd.DataFrame, baseline: str) -> str:
@@ -160,6 +176,7 @@ def compare(study_dir: str | Path, baseline: str = "baseline") -> Comparison:
         runs = store.runs()
         kpis_long = store.table("kpis")
         costs_long = store.table("costs")
+        finance_long = store.table("finance")
     base = _resolve_baseline(runs, baseline)
     runs = pd.concat([runs[runs["run_id"] == base], runs[runs["run_id"] != base]])
     runs = runs.reset_index(drop=True)
@@ -174,6 +191,7 @@ def compare(study_dir: str | Path, baseline: str = "baseline") -> Comparison:
     kpis = _wide(kpis_long, "name", order, list(KPIS))
     costs = _wide(costs_long, "line", order, list(COST_LINES)).fillna(0.0)
     costs["total"] = costs.sum(axis=1)
+    pnl = _wide(finance_long[finance_long["section"] == "pnl"], "line", order, list(PNL_ORDER))
     units = {name: UNITS.get(name, "") for name in kpis.columns}
     stored = kpis_long[kpis_long["run_id"].isin(order)].drop_duplicates("name")
     units.update({n: u for n, u in zip(stored["name"], stored["unit"], strict=True)
@@ -193,6 +211,8 @@ def compare(study_dir: str | Path, baseline: str = "baseline") -> Comparison:
         units=units,
         currency=currency if isinstance(currency, str) else "",
         intervals=certified_intervals(runs, base, order),
+        pnl=pnl,
+        pnl_deltas=pnl - pnl.loc[base],
     )
 
 
@@ -316,7 +336,9 @@ def comparison_table(c: Comparison, what: str = "kpis", width: int = 120) -> Gro
     * ``summary``: each run's status, gap on the controllable cost and on the total, total cost,
       and its delta vs the baseline with the interval the bounds certify;
     * ``kpis``: the :data:`TERMINAL_KPIS`, each cell ``value (Δ)``;
-    * ``costs``: the cost lines grouped as :data:`COST_GROUPS`, each cell ``value (Δ)``.
+    * ``costs``: the cost lines grouped as :data:`COST_GROUPS`, each cell ``value (Δ)``;
+    * ``pnl``: the :data:`TERMINAL_PNL` lines, each cell ``value (Δ)`` (economic profit, like total
+      cost, coloured only where the bounds certify the total-cost delta).
 
     KPIs and costs that do not fit side by side continue in further tables (the run column is
     repeated). A delta the bounds do not certify is never shown as better or worse.
@@ -338,14 +360,24 @@ def comparison_table(c: Comparison, what: str = "kpis", width: int = 120) -> Gro
         labels = {n: COST_LABELS.get(n, n) for n in names}
         direction = dict.fromkeys(names, -1)
         title = "Costs"
+    elif what == "pnl":
+        names = [n for n in TERMINAL_PNL if n in c.pnl.columns]
+        if not names:
+            return Group(Text("No P&L: the study has no finance rows (the baseline needs a "
+                              "solution)."))
+        values, deltas = c.pnl[names], c.pnl_deltas[names]
+        units = dict.fromkeys(names, "currency/year")
+        labels = {n: PNL_LABELS[n] for n in names}
+        direction = {n: 1 if n in PNL_HIGHER_IS_BETTER else -1 for n in names}
+        title = "P&L"
     else:
-        raise ValueError(f"what must be 'summary', 'kpis' or 'costs', not {what!r}")
+        raise ValueError(f"what must be 'summary', 'kpis', 'costs' or 'pnl', not {what!r}")
     uncertain = set(c.intervals.index[~c.intervals["significant"]]) if len(c.intervals) else set()
     columns = {}
     for name in names:
         unit = _unit_label(units[name], c.currency)
         header = f"{labels[name]}\n{unit}" if unit else labels[name]
-        dimmed = name in ("total_cost", "total")
+        dimmed = name in ("total_cost", "total", "economic_profit")
         columns[name] = (header, {
             run_id: _cell(values.at[run_id, name], deltas.at[run_id, name], units[name],
                           0 if dimmed and run_id in uncertain else direction[name],
@@ -465,14 +497,19 @@ def _interleave(values: pd.DataFrame, deltas: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_comparison(c: Comparison, out_dir: str | Path) -> list[Path]:
-    """Write ``comparison_kpis.csv`` and ``comparison_costs.csv`` into ``out_dir``.
+    """Write ``comparison_kpis.csv``, ``comparison_costs.csv`` and, when the study has finance
+    rows, ``comparison_pnl.csv`` into ``out_dir``.
 
     One row per solved run (baseline first), column run_id, then for every KPI (every cost line
-    and total) its value and ``<name>_delta`` (scenario − baseline). Values unrounded, nan empty.
+    and total, every P&L line) its value and ``<name>_delta`` (scenario − baseline). Values
+    unrounded, nan empty.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "comparison_kpis.csv", out / "comparison_costs.csv"]
     _interleave(c.kpis, c.kpi_deltas).to_csv(paths[0])
     _interleave(c.costs, c.cost_deltas).to_csv(paths[1])
+    if len(c.pnl.columns):
+        paths.append(out / "comparison_pnl.csv")
+        _interleave(c.pnl, c.pnl_deltas).to_csv(paths[2])
     return paths

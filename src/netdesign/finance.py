@@ -5,24 +5,35 @@ the docstring, no model objects), then composites that read :class:`~netdesign.d
 :class:`~netdesign.results.Results` and return pandas objects.
 
 Sign conventions: P&L lines are positive amounts (revenue and costs alike, ``ebit`` = revenue minus
-the cost lines); cash flows are signed (outflows negative). All amounts are per year unless a name
-says ``one-time``; currency is ``settings.currency``.
+the cost lines above it); cash flows are signed (outflows negative). All amounts are per year
+unless a name says ``one-time``; currency is ``settings.currency``.
 
-Cost lines of ``Results.costs`` and where they go in the P&L:
+The P&L (:func:`pnl`) and where the ``Results.costs`` lines go:
 
-==================  =========================================================================
-P&L line            cost lines
-==================  =========================================================================
-cogs                purchase
-freight_*           freight_inbound, freight_transfer, freight_outbound, freight_direct
-handling            handling
-warehousing_fixed   facility_fixed + option_opex
-capital_charge      facility_capex + option_capex (CapEx annualised with the CRF)
-closing             closing (closing cost annualised over the horizon)
-inventory_carrying  carrying_cycle + carrying_safety + carrying_pipeline
-co2                 co2
-(not a P&L line)    unmet_penalty: a modelling device; the lost revenue already shows
-==================  =========================================================================
+========================  =======================================================================
+P&L line                  from
+========================  =======================================================================
+revenue                   served units × unit price
+cogs                      purchase
+freight_*                 freight_inbound, freight_transfer, freight_outbound, freight_direct
+handling                  handling
+warehousing_fixed         facility_fixed + option_opex
+inventory_holding         carrying_* × (1 − k/r): storage, insurance, obsolescence
+co2                       co2
+depreciation              straight-line depreciation of the CapEx whose annuity the run carries
+**ebit**                  revenue − the lines above
+capital_charge_inventory  carrying_* × k/r: the cost of capital tied up in inventory
+capital_charge_assets     facility_capex + option_capex − depreciation: the interest part of the
+                          CapEx annuity (cost of capital on capital employed)
+capital_charge            capital_charge_inventory + capital_charge_assets
+closing                   closing (one-time closing cost annualised over the horizon)
+**economic_profit**       ebit − capital_charge − closing = revenue − Σ cost lines but
+                          unmet_penalty
+========================  =======================================================================
+
+r is ``carrying_rate`` and k the part of it that is the cost of capital
+(:func:`carrying_capital_rate`). unmet_penalty is not a P&L line: a modelling device whose economic
+effect, the lost revenue, already shows.
 """
 
 from __future__ import annotations
@@ -37,8 +48,9 @@ import pandas as pd
 
 from netdesign.data import ModelData
 from netdesign.results import COST_LINES, Results
+from netdesign.schema import Settings
 
-PNL_LINES: dict[str, tuple[str, ...]] = {
+EBIT_COST_LINES: dict[str, tuple[str, ...]] = {
     "cogs": ("purchase",),
     "freight_inbound": ("freight_inbound",),
     "freight_transfer": ("freight_transfer",),
@@ -46,34 +58,66 @@ PNL_LINES: dict[str, tuple[str, ...]] = {
     "freight_direct": ("freight_direct",),
     "handling": ("handling",),
     "warehousing_fixed": ("facility_fixed", "option_opex"),
-    "capital_charge": ("facility_capex", "option_capex"),
-    "closing": ("closing",),
-    "inventory_carrying": ("carrying_cycle", "carrying_safety", "carrying_pipeline"),
     "co2": ("co2",),
 }
-"""P&L cost line → the ``Results.costs`` lines it adds up."""
+"""P&L lines above EBIT that are whole ``Results.costs`` lines → the cost lines they add up."""
 
-LOGISTICS_LINES = tuple(line for line in PNL_LINES if line != "cogs")
-"""P&L lines that make up the logistics cost (everything but revenue, COGS and EBIT)."""
+PNL_ORDER = (
+    "revenue",
+    "cogs",
+    "freight_inbound",
+    "freight_transfer",
+    "freight_outbound",
+    "freight_direct",
+    "handling",
+    "warehousing_fixed",
+    "inventory_holding",
+    "co2",
+    "depreciation",
+    "ebit",
+    "capital_charge_inventory",
+    "capital_charge_assets",
+    "capital_charge",
+    "closing",
+    "economic_profit",
+)
+"""The lines of :func:`pnl`, in the order a P&L reads."""
+
+CARRYING_LINES = ("carrying_cycle", "carrying_safety", "carrying_pipeline")
 
 CAPITAL_COST_LINES = ("facility_capex", "option_capex", "closing")
 """Annualised one-time amounts; the CapEx case replaces them by the one-time cash flows."""
 
 NON_PNL_LINES = ("unmet_penalty",)
 
-CARRYING_LINES = PNL_LINES["inventory_carrying"]
+LOGISTICS_COST_LINES = tuple(
+    line for line in COST_LINES if line not in ("purchase", *NON_PNL_LINES)
+)
+"""Cost lines that make up the logistics cost: total landed cost but COGS and unmet_penalty."""
 
 CASH_FLOW_COLUMNS = (
     "year",
     "capex",
     "closing",
+    "closing_tax_shield",
     "after_tax_savings",
     "tax_shield",
+    "residual_value",
     "working_capital",
     "net",
     "cumulative",
     "discounted_cumulative",
+    "depreciation",
 )
+"""Columns of :attr:`CapexCase.cash_flows`; ``net`` sums capex … working_capital;
+``depreciation`` is the tax depreciation, a memo (not a cash flow)."""
+
+CASH_COLUMNS = CASH_FLOW_COLUMNS[1:8]
+
+ITEM_COLUMNS = ("kind", "facility", "option", "amount", "life_years")
+
+MACRS_FACTORS = {3: 2.0, 5: 2.0, 7: 2.0, 10: 2.0, 15: 1.5, 20: 1.5}
+"""MACRS GDS recovery period [years] → declining-balance factor (200 % or 150 %)."""
 
 # ---------------------------------------------------------------------------------------------
 # Formulas
@@ -174,29 +218,165 @@ def discounted_payback_years(cash_flows: Sequence[float], rate: float) -> float 
     return payback_years(flows / (1.0 + rate) ** np.arange(flows.size))
 
 
-def straight_line_depreciation(cost: float, life_years: float, years: int) -> np.ndarray:
-    """Straight-line depreciation charged in years 1 … ``years``: Dₖ = cost / life while in service.
+def straight_line_depreciation(
+    cost: float, life_years: float, years: int, salvage: float = 0.0
+) -> np.ndarray:
+    """Straight-line depreciation charged in years 1 … ``years``: (cost − salvage) / life a year
+    while in service.
 
-    .. math:: D_k = \\frac{\\text{cost}}{L} \\cdot \\min(1, \\max(0, L - (k-1)))
+    .. math:: D_k = \\frac{\\text{cost} - S}{L} \\cdot \\min(1, \\max(0, L - (k-1)))
 
-    so a fractional life ends with a partial year and Σ D = cost when ``years`` ≥ L.
-    Source: Park, *Contemporary Engineering Economics*, ch. 9 (straight-line method,
-    D = (I − S)/N, here with salvage S = 0).
+    so a fractional life ends with a partial year and Σ D = cost − S when ``years`` ≥ L.
+    Source: Brealey, Myers & Allen, *Principles of Corporate Finance*, 12th ed., § 6-2:
+    "depreciation in year t = 1/T × depreciable amount" (IM&C: 1/6 × (10 000 − 500) = 1 583);
+    Park, *Contemporary Engineering Economics*, ch. 9, D = (I − S)/N.
     """
     if not life_years > 0:
         raise ValueError(f"life_years must be positive, got {life_years}")
     k = np.arange(1, int(years) + 1, dtype=float)
-    return cost / life_years * np.clip(life_years - (k - 1), 0.0, 1.0)
+    return (cost - salvage) / life_years * np.clip(life_years - (k - 1), 0.0, 1.0)
 
 
-def depreciation_tax_shield(
-    cost: float, life_years: float, tax_rate: float, years: int
-) -> np.ndarray:
-    """Tax saved by depreciation in years 1 … ``years``: Tₖ = t · Dₖ (straight line).
+def macrs_depreciation(cost: float, recovery_years: int, years: int) -> np.ndarray:
+    """US MACRS (GDS, half-year convention) depreciation in years 1 … ``years``.
 
-    Source: Park, *Contemporary Engineering Economics*, ch. 10 (depreciation tax shield = t × D).
+    Declining balance at f/N a year (f = 2 for the 3-, 5-, 7- and 10-year classes, 1.5 for the 15-
+    and 20-year classes; :data:`MACRS_FACTORS`), switching to straight line over the remaining
+    life when that gives more; half a year in year 1 and in year N + 1. With B the undepreciated
+    basis at the start of year k:
+
+    .. math:: D_1 = \\tfrac{f}{2N}\\,\\text{cost}, \\qquad
+              D_k = \\min\\Bigl(B_k,\\; \\max\\bigl(\\tfrac{f}{N} B_k,\\;
+              \\tfrac{B_k}{N + 1.5 - k}\\bigr)\\Bigr)\\ (k \\ge 2)
+
+    Source: IRS Publication 946, *How to Depreciate Property*, ch. 4 and Table A-1 (e.g. 5-year
+    property: 20.00, 32.00, 19.20, 11.52, 11.52, 5.76 %); Brealey, Myers & Allen, *Principles of
+    Corporate Finance*, 12th ed., § 6-2 (the table of MACRS tax depreciation schedules by
+    recovery-period class, and IM&C revised with 5-year MACRS).
     """
-    return tax_rate * straight_line_depreciation(cost, life_years, years)
+    if recovery_years not in MACRS_FACTORS:
+        raise ValueError(
+            f"MACRS recovery period must be one of {sorted(MACRS_FACTORS)}, got {recovery_years}"
+        )
+    n, factor = recovery_years, MACRS_FACTORS[recovery_years]
+    out = np.zeros(int(years))
+    basis = float(cost)
+    for k in range(1, min(int(years), n + 1) + 1):
+        if k == 1:
+            charge = factor / (2 * n) * cost
+        else:
+            charge = min(basis, max(factor / n * basis, basis / (n + 1.5 - k)))
+        out[k - 1] = charge
+        basis -= charge
+    return out
+
+
+def tax_depreciation(cost: float, life_years: float, years: int, method: str) -> np.ndarray:
+    """Tax depreciation in years 1 … ``years``: :func:`macrs_depreciation` when ``method`` is
+    ``macrs`` and the life is a MACRS recovery period, otherwise
+    :func:`straight_line_depreciation` (as MACRS does for property outside the GDS classes,
+    e.g. 39-year nonresidential real property; IRS Publication 946, ch. 4)."""
+    if method == "macrs" and float(life_years).is_integer() and int(life_years) in MACRS_FACTORS:
+        return macrs_depreciation(cost, int(life_years), years)
+    if method not in ("macrs", "straight_line"):
+        raise ValueError(f"depreciation method must be straight_line or macrs, got {method!r}")
+    return straight_line_depreciation(cost, life_years, years)
+
+
+def after_tax_salvage(
+    proceeds: float | np.ndarray, book_value: float | np.ndarray, tax_rate: float
+) -> float | np.ndarray:
+    """Cash from disposing of an asset: proceeds less tax on the gain over its tax book value.
+
+    .. math:: \\text{after-tax salvage} = P - t\\,(P - B)
+
+    (a sale below book value gives a tax saving). Source: Brealey, Myers & Allen, *Principles of
+    Corporate Finance*, 12th ed., § 6-2, Table 6.2 line 1: IM&C sells for 1 949 with a book value
+    of 500 at 35 % tax: 1 949 − 0.35 × 1 449 = 1 442.
+    """
+    return proceeds - tax_rate * (proceeds - book_value)
+
+
+def carrying_capital_rate(carrying_rate: float, cost_of_capital: float) -> float:
+    """The part k of the carrying rate r that is the cost of capital: min(cost of capital, r).
+
+    The carrying (holding) rate bundles the cost of the capital tied up in stock with the costs of
+    holding it (storage and occupancy, insurance, obsolescence and shrinkage, handling): r = k + h.
+    Only h is an operating expense above EBIT; k is a financing cost, charged beneath it.
+    Sources: Chopra & Meindl, *Supply Chain Management: Strategy, Planning, and Operation*, ch.
+    "Managing Economies of Scale in a Supply Chain: Cycle Inventory" (holding cost = cost of
+    capital + obsolescence + handling + occupancy + miscellaneous); Silver, Pyke & Thomas,
+    *Inventory and Production Management in Supply Chains*, 4th ed., ch. 2 (the carrying charge).
+    """
+    return min(max(cost_of_capital, 0.0), max(carrying_rate, 0.0))
+
+
+def incremental_cash_flows(
+    *,
+    tax_rate: float,
+    investment: Sequence[float],
+    expensed: Sequence[float],
+    operating: Sequence[float],
+    depreciation: Sequence[float],
+    working_capital: Sequence[float],
+    salvage: Sequence[float],
+    salvage_book_value: Sequence[float],
+) -> pd.DataFrame:
+    """A project's incremental cash flows, year 0 … n, as Brealey, Myers & Allen lay them out.
+
+    Inputs, one value per year (arrays of length n + 1, year 0 first, amounts ≥ 0 unless said):
+    ``investment`` capital spent; ``expensed`` one-time costs deducted from taxable income when
+    paid (IM&C's start-up costs, a DC's closing cost); ``operating`` the pre-tax operating cash
+    gain, revenues − cash expenses (signed: a cost saving is positive); ``depreciation`` the tax
+    depreciation; ``working_capital`` the *level* of incremental working capital at the end of
+    each year (signed); ``salvage`` disposal proceeds or residual value and
+    ``salvage_book_value`` the tax book value of what is disposed of.
+
+    .. math::
+        \\text{CF}_t = -I_t - E_t(1-t) + O_t(1-t) + t D_t
+                    + \\bigl(P_t - t(P_t - B_t)\\bigr) - (W_t - W_{t-1}), \\quad W_{-1} = 0
+
+    i.e. total cash flow = cash flow from capital investment + operating cash flow + cash flow from
+    changes in working capital, with operating cash flow by the tax-shield approach
+    (revenues − cash expenses)·(1 − T_c) + T_c·depreciation. A negative taxable income is taken to
+    save tax elsewhere in the company (as the book does for IM&C's year 0 and year 1).
+    Source: Brealey, Myers & Allen, *Principles of Corporate Finance*, 12th ed., ch. 6 "Making
+    Investment Decisions with the Net Present Value Rule", § 6-2 "Example — IM&C's Fertilizer
+    Project", Tables 6.1 and 6.2 (pp. 139–141).
+
+    Columns: year, capex, closing (−E), closing_tax_shield (t·E), after_tax_savings (O(1 − t)),
+    tax_shield (t·D), residual_value (after-tax salvage), working_capital (−ΔW), net,
+    depreciation (memo). ``cumulative`` and ``discounted_cumulative`` are left to the caller.
+    """
+    arrays = {
+        name: np.asarray(values, dtype=float)
+        for name, values in (
+            ("investment", investment),
+            ("expensed", expensed),
+            ("operating", operating),
+            ("depreciation", depreciation),
+            ("working_capital", working_capital),
+            ("salvage", salvage),
+            ("salvage_book_value", salvage_book_value),
+        )
+    }
+    lengths = {a.shape for a in arrays.values()}
+    if len(lengths) != 1 or len(next(iter(lengths))) != 1:
+        raise ValueError(f"every input must be one value a year, of one length; got {lengths}")
+    level = arrays["working_capital"]
+    out = pd.DataFrame({"year": np.arange(level.size)})
+    out["capex"] = 0.0 - arrays["investment"]  # 0.0 − x, not −x: no −0.0 in the table
+    out["closing"] = 0.0 - arrays["expensed"]
+    out["closing_tax_shield"] = tax_rate * arrays["expensed"]
+    out["after_tax_savings"] = arrays["operating"] * (1.0 - tax_rate)
+    out["tax_shield"] = tax_rate * arrays["depreciation"]
+    out["residual_value"] = after_tax_salvage(
+        arrays["salvage"], arrays["salvage_book_value"], tax_rate
+    )
+    out["working_capital"] = 0.0 - np.diff(level, prepend=0.0)
+    out["net"] = out[list(CASH_COLUMNS)].sum(axis=1)
+    out["depreciation"] = arrays["depreciation"]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,26 +448,112 @@ def served_demand(data: ModelData, results: Results) -> pd.DataFrame:
     ]
 
 
+def capital_rate(settings: Settings) -> float:
+    """k of the run's settings: ``finance.carrying_cost_of_capital``, by default the discount
+    rate, capped at the carrying rate (:func:`carrying_capital_rate`)."""
+    chosen = settings.finance.carrying_cost_of_capital
+    return carrying_capital_rate(
+        settings.carrying_rate, settings.discount_rate if chosen is None else chosen
+    )
+
+
+def carrying_split(settings: Settings, costs: pd.Series) -> tuple[float, float]:
+    """(holding, cost of capital) parts of the carrying cost lines: carrying × (1 − k/r) and
+    carrying × k/r, with k from :func:`capital_rate` (all holding when r = 0)."""
+    carrying = _cost(costs, CARRYING_LINES)
+    rate = settings.carrying_rate
+    share = capital_rate(settings) / rate if rate > 0 else 0.0
+    return carrying * (1.0 - share), carrying * share
+
+
+def assets(data: ModelData, results: Results) -> pd.DataFrame:
+    """The CapEx whose annuity the run's cost carries (facility_capex, option_capex).
+
+    * dc_open: an open DC whose status is not ``existing`` (a candidate or forced-open site): its
+      ``capex`` over ``capex_life_years``;
+    * option: an option bought at an open DC: its ``capex`` over ``life_years``.
+
+    Columns: kind, facility, option, amount, life_years.
+    """
+    fac = data.facilities.set_index("facility")
+    rows: list[dict] = []
+    for facility in sorted(_open_set(results)):
+        status = fac.at[facility, "status"] if facility in fac.index else "candidate"
+        if status == "existing":
+            continue
+        rows.append(
+            {
+                "kind": "dc_open",
+                "facility": facility,
+                "option": "",
+                "amount": float(fac.at[facility, "capex"]) if facility in fac.index else 0.0,
+                "life_years": (
+                    float(fac.at[facility, "capex_life_years"])
+                    if facility in fac.index and "capex_life_years" in fac
+                    else 20.0
+                ),
+            }
+        )
+    opts = data.facility_options
+    opts = opts.set_index(["facility", "option"]) if not opts.empty else None
+    for facility, option in sorted(_options_bought(results)):
+        if opts is None or (facility, option) not in opts.index:
+            raise ValueError(f"option {option!r} at {facility!r} is not in facility_options")
+        rows.append(
+            {
+                "kind": "option",
+                "facility": facility,
+                "option": option,
+                "amount": float(opts.at[(facility, option), "capex"]),
+                "life_years": float(opts.at[(facility, option), "life_years"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(ITEM_COLUMNS)).astype(
+        {"amount": float, "life_years": float}
+    )
+
+
 def pnl(data: ModelData, results: Results) -> pd.Series:
-    """Annual P&L of a run [currency/year].
+    """Annual P&L of a run [currency/year], index :data:`PNL_ORDER` (table in the module doc).
 
-    Index: revenue, cogs, freight_inbound, freight_transfer, freight_outbound, freight_direct,
-    handling, warehousing_fixed, capital_charge, closing, inventory_carrying, co2, ebit.
+    revenue = Σ served units × unit_price (served = demand − unmet). Above EBIT: the cost lines
+    of :data:`EBIT_COST_LINES`, the holding part of inventory carrying and the straight-line
+    depreciation of :func:`assets` (Σ capex / life). EBIT is recurring: before the one-time
+    closing costs, which are shown annualised beneath it.
 
-    revenue = Σ served units × unit_price (served = demand − unmet); each cost line is the sum of
-    the ``Results.costs`` lines in :data:`PNL_LINES`; ebit = revenue − Σ cost lines. The
-    unmet-demand penalty is not a P&L line (its economic effect, the lost revenue, is already in
-    revenue), so for two runs with equal revenue ΔEBIT = −Δ(total cost without unmet_penalty).
+    Beneath EBIT, the capital charge: on inventory, the cost-of-capital part of the carrying cost
+    (:func:`carrying_split`); on the CapEx, its capital recovery annuity less depreciation,
+    capex·CRF(i, n) − capex/n, the interest part of the annuity (Park, *Contemporary Engineering
+    Economics*, ch. "Annual Equivalent-Worth Analysis": capital recovery cost = depreciation +
+    interest). Economic profit = EBIT − capital charge − closing, pre-tax (residual income:
+    operating profit less a charge for all the capital employed; Brealey, Myers & Allen,
+    *Principles of Corporate Finance*, 12th ed., ch. 12, "Measuring and Rewarding Performance:
+    Residual Income and EVA"). It equals revenue − Σ cost lines but unmet_penalty, so for two
+    runs serving the same demand Δ economic profit = −Δ total cost, while ΔEBIT also depends on
+    how the cost splits.
+
     Raises ValueError for a run without a solution or with a cost line this module does not know
     (rather than mis-state EBIT).
     """
     _check_costs(results)
-    revenue = float(served_demand(data, results)["revenue"].sum())
-    lines = {"revenue": revenue}
-    for name, parts in PNL_LINES.items():
-        lines[name] = _cost(results.costs, parts)
-    lines["ebit"] = revenue - sum(lines[name] for name in PNL_LINES)
-    return pd.Series(lines, name="pnl", dtype=float)
+    costs = results.costs
+    lines = {"revenue": float(served_demand(data, results)["revenue"].sum())}
+    for name, parts in EBIT_COST_LINES.items():
+        lines[name] = _cost(costs, parts)
+    holding, inventory_capital = carrying_split(data.settings, costs)
+    lines["inventory_holding"] = holding
+    owned = assets(data, results)
+    lines["depreciation"] = float((owned["amount"] / owned["life_years"]).sum())
+    above = [*EBIT_COST_LINES, "inventory_holding", "depreciation"]
+    lines["ebit"] = lines["revenue"] - sum(lines[name] for name in above)
+    lines["capital_charge_inventory"] = inventory_capital
+    lines["capital_charge_assets"] = (
+        _cost(costs, ("facility_capex", "option_capex")) - lines["depreciation"]
+    )
+    lines["capital_charge"] = lines["capital_charge_inventory"] + lines["capital_charge_assets"]
+    lines["closing"] = _cost(costs, ("closing",))
+    lines["economic_profit"] = lines["ebit"] - lines["capital_charge"] - lines["closing"]
+    return pd.Series({name: lines[name] for name in PNL_ORDER}, name="pnl", dtype=float)
 
 
 def pnl_delta(base: pd.Series, scenario: pd.Series) -> pd.Series:
@@ -296,10 +562,11 @@ def pnl_delta(base: pd.Series, scenario: pd.Series) -> pd.Series:
 
 
 def logistics_cost(data: ModelData, results: Results) -> float:
-    """Logistics cost [currency/year]: freight (all legs) + handling + warehousing fixed + capital
-    charge + closing + inventory carrying + CO2, i.e. the P&L lines in :data:`LOGISTICS_LINES`."""
+    """Logistics cost [currency/year]: total landed cost but COGS and the unmet penalty (freight,
+    handling, warehousing, CapEx annuities, closing, all of inventory carrying, CO2), i.e. the
+    cost lines in :data:`LOGISTICS_COST_LINES`."""
     _check_costs(results)
-    return float(sum(_cost(results.costs, PNL_LINES[line]) for line in LOGISTICS_LINES))
+    return _cost(results.costs, LOGISTICS_COST_LINES)
 
 
 def working_capital(data: ModelData, results: Results) -> pd.Series:
@@ -325,7 +592,7 @@ def working_capital(data: ModelData, results: Results) -> pd.Series:
         for part in values:
             values[part] = float((inv[part].astype(float).fillna(0.0) * unit_value).sum())
     total = sum(values.values())
-    cogs = _cost(results.costs, PNL_LINES["cogs"])
+    cogs = _cost(results.costs, EBIT_COST_LINES["cogs"])
     days = data.settings.days_per_year
     return pd.Series(
         {
@@ -360,20 +627,26 @@ def working_capital_delta(base_wc: pd.Series, scen_wc: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class CapexCase:
-    """The CapEx justification of moving from a baseline run to a scenario run.
+    """The CapEx justification of moving from a reference run to a scenario run.
 
     Amounts in currency (one-time) or currency/year (``annual_*``); ``irr`` and rates are shares;
-    payback in months, None when never paid back within the horizon. ``items`` lists the one-time
-    amounts (kind: dc_open | option | dc_close, facility, option, amount, life_years).
+    payback in months, None when never paid back within the horizon. ``capex`` is the year-0
+    investment, ``capex_later`` the like-for-like replacements within the horizon;
+    ``residual_value`` the after-tax value at the horizon of the assets that outlive it.
+    ``items`` lists the one-time amounts (:data:`ITEM_COLUMNS`; kind: dc_open | option |
+    dc_close).
     """
 
     capex: float
+    capex_later: float
     closing: float
+    closing_tax_shield: float
     annual_operating_savings: float
     annual_revenue_change: float
     annual_savings_before_tax: float
     annual_savings_after_tax: float
     working_capital_release: float
+    residual_value: float
     discount_rate: float
     tax_rate: float
     horizon_years: int
@@ -393,12 +666,15 @@ class CapexCase:
         }
 
 
-def operating_cost(results: Results) -> float:
-    """Annual operating cost [currency/year]: all cost lines except the annualised capital lines
-    (facility_capex, option_capex, closing) and unmet_penalty."""
+def operating_cost(settings: Settings, results: Results) -> float:
+    """Annual operating cost [currency/year]: every cost line but the annualised capital lines
+    (facility_capex, option_capex, closing), unmet_penalty and the cost-of-capital part of
+    inventory carrying (:func:`carrying_split`), which the CapEx case counts once, as the working
+    capital released."""
     _check_costs(results)
     excluded = set(CAPITAL_COST_LINES) | set(NON_PNL_LINES)
-    return float(sum(float(v) for k, v in results.costs.items() if k not in excluded))
+    total = float(sum(float(v) for k, v in results.costs.items() if k not in excluded))
+    return total - carrying_split(settings, results.costs)[1]
 
 
 def _open_set(results: Results) -> set[str]:
@@ -421,94 +697,91 @@ def _options_bought(results: Results) -> set[tuple[str, str]]:
 def one_time_items(
     base_data: ModelData, base_results: Results, scen_data: ModelData, scen_results: Results
 ) -> pd.DataFrame:
-    """One-time amounts of moving from the baseline to the scenario, from the scenario's inputs.
+    """One-time amounts of moving from the reference to the scenario, from the scenario's inputs.
 
-    * dc_open: a DC open in the scenario and not in the baseline, whose status is not ``existing``
-      (a candidate or forced-open new site): its ``capex``, depreciated over ``capex_life_years``;
-    * option: an option bought (at an open DC) in the scenario and not in the baseline: its
-      ``capex``, depreciated over ``life_years``;
-    * dc_close: a DC open in the baseline and closed in the scenario: its ``closing_cost``.
+    * dc_open, option: the scenario's :func:`assets` that the reference does not hold (a new DC,
+      an option bought);
+    * dc_close: a DC open in the reference and closed in the scenario: its ``closing_cost``.
 
-    Columns: kind, facility, option, amount, life_years. Only the scenario's new commitments count;
-    one-time amounts the baseline would spend and the scenario avoids are not credited.
+    Columns :data:`ITEM_COLUMNS`. Only the scenario's new commitments count; one-time amounts the
+    reference would spend and the scenario avoids are not credited.
     """
-    base_open, scen_open = _open_set(base_results), _open_set(scen_results)
+    held = assets(base_data, base_results)
+    new = assets(scen_data, scen_results)
+    key = ["kind", "facility", "option"]
+    held_keys = set(held[key].itertuples(index=False, name=None))
+    keep = [k not in held_keys for k in new[key].itertuples(index=False, name=None)]
     fac = scen_data.facilities.set_index("facility")
-    rows: list[dict] = []
-    for facility in sorted(scen_open - base_open):
-        status = fac.at[facility, "status"] if facility in fac.index else "candidate"
-        if status == "existing":
-            continue
-        rows.append(
-            {
-                "kind": "dc_open",
-                "facility": facility,
-                "option": "",
-                "amount": float(fac.at[facility, "capex"]) if facility in fac.index else 0.0,
-                "life_years": (
-                    float(fac.at[facility, "capex_life_years"])
-                    if facility in fac.index and "capex_life_years" in fac
-                    else 20.0
-                ),
-            }
-        )
-    opts = scen_data.facility_options
-    opts = opts.set_index(["facility", "option"]) if not opts.empty else None
-    for facility, option in sorted(_options_bought(scen_results) - _options_bought(base_results)):
-        if opts is None or (facility, option) not in opts.index:
-            raise ValueError(f"option {option!r} at {facility!r} is not in facility_options")
-        rows.append(
-            {
-                "kind": "option",
-                "facility": facility,
-                "option": option,
-                "amount": float(opts.at[(facility, option), "capex"]),
-                "life_years": float(opts.at[(facility, option), "life_years"]),
-            }
-        )
-    for facility in sorted(base_open - scen_open):
+    rows = new[keep].to_dict("records")
+    for facility in sorted(_open_set(base_results) - _open_set(scen_results)):
         amount = float(fac.at[facility, "closing_cost"]) if facility in fac.index else 0.0
-        rows.append(
-            {
-                "kind": "dc_close",
-                "facility": facility,
-                "option": "",
-                "amount": amount,
-                "life_years": math.nan,
-            }
-        )
-    columns = ["kind", "facility", "option", "amount", "life_years"]
-    return pd.DataFrame(rows, columns=columns).astype({"amount": float, "life_years": float})
+        rows.append({"kind": "dc_close", "facility": facility, "option": "", "amount": amount,
+                     "life_years": math.nan})
+    return pd.DataFrame(rows, columns=list(ITEM_COLUMNS)).astype(
+        {"amount": float, "life_years": float}
+    )
+
+
+def asset_cash_flows(
+    cost: float, life_years: float, horizon: int, tax_rate: float, method: str
+) -> pd.DataFrame:
+    """One asset over years 0 … H: investment, tax depreciation and residual value.
+
+    Bought at year 0 and replaced like for like (same cost) at the end of each life that ends
+    within the horizon (year ⌈start + life⌉), so the savings the design earns every year keep the
+    asset they need, as the MIP's annuity capex·CRF(i, life) assumes. At the horizon the asset in
+    service has a residual value = cost × remaining life / life (its straight-line book value, the
+    service it still has to give); the tax on it is on the gain over the tax book value
+    (:func:`after_tax_salvage`), zero under straight-line tax depreciation. Tax depreciation by
+    ``method`` (:func:`tax_depreciation`). Source: Brealey, Myers & Allen, *Principles of
+    Corporate Finance*, 12th ed., § 6-2 (capital investment, salvage value and tax on its sale,
+    Tables 6.1–6.2).
+
+    Columns: year, investment, depreciation, salvage, salvage_book_value (rows for year 0 … H).
+    """
+    years = np.arange(horizon + 1)
+    out = pd.DataFrame({"year": years, "investment": 0.0, "depreciation": 0.0, "salvage": 0.0,
+                        "salvage_book_value": 0.0})
+    start = 0
+    while start < horizon:
+        out.loc[start, "investment"] += cost
+        charges = tax_depreciation(cost, life_years, horizon - start, method)
+        out.loc[start + 1 :, "depreciation"] += charges
+        end = math.ceil(start + life_years - 1e-9)
+        if end >= horizon:
+            remaining = start + life_years - horizon
+            out.loc[horizon, "salvage"] += cost * remaining / life_years
+            out.loc[horizon, "salvage_book_value"] += cost - float(charges.sum())
+        start = end
+    return out
 
 
 def capex_case(
-    base_data: ModelData,
-    base_results: Results,
-    scen_data: ModelData,
-    scen_results: Results,
-    *,
-    closing_tax_deductible: bool = False,
+    base_data: ModelData, base_results: Results, scen_data: ModelData, scen_results: Results
 ) -> CapexCase:
-    """Cash flows, NPV, IRR and paybacks of investing to move from the baseline to the scenario.
+    """Incremental cash flows, NPV, IRR and paybacks of moving from the reference to the scenario.
 
-    Rates, tax and horizon come from ``scen_data.settings`` (discount_rate, tax_rate,
-    horizon_years). With t the tax rate, H the horizon and cash flows signed (outflow < 0):
+    Laid out as Brealey, Myers & Allen, *Principles of Corporate Finance*, 12th ed., ch. 6, § 6-2
+    (IM&C, Tables 6.1–6.2): cash flow from capital investment + operating cash flow + cash flow
+    from changes in working capital (:func:`incremental_cash_flows`). Rates, tax, horizon H and
+    the tax depreciation method come from ``scen_data.settings``.
 
-    * year 0: −CapEx (new DCs and options, :func:`one_time_items`), −closing costs (pre-tax by
-      default; ×(1 − t) when ``closing_tax_deductible``), + working-capital release;
-    * years 1…H: after-tax savings S·(1 − t) + depreciation tax shield Σ_assets t·CapEx/life for
-      min(life, H) years (each asset on its own life, straight line, no salvage).
+    * CapEx by year: each new DC and option (:func:`one_time_items`) at year 0 and its like-for-
+      like replacements within the horizon, depreciated for tax by ``finance.depreciation``,
+      with the residual value of those that outlive the horizon at year H
+      (:func:`asset_cash_flows`);
+    * closing costs at year 0, deducted from taxable income: −closing + t·closing;
+    * tax on operating savings: S·(1 − t) in years 1 … H, where S = the reference's
+      :func:`operating_cost` − the scenario's + the revenue change (scenario − reference
+      revenue, which keeps a scenario that drops demand from looking like a saving);
+    * working capital released once: reference − scenario inventory value, at year 0, never
+      reversed (the redesigned network outlives the horizon).
 
-    S, the annual savings before tax, is the operating-cost saving (baseline − scenario
-    :func:`operating_cost`: every cost line except the annualised capital lines, which the
-    one-time flows replace, and unmet_penalty) plus the revenue change (scenario − baseline
-    revenue; zero when both runs serve the same demand, and it keeps a scenario that drops demand
-    from looking like a saving).
-
-    Working-capital release = baseline − scenario inventory value (:func:`working_capital`),
-    received once at year 0 and not reversed at the horizon (the redesigned network is taken to
-    outlive the study horizon). Note that the carrying cost saving inside S already includes the
-    cost-of-capital part of the carrying rate; the release is the cash itself.
+    S leaves out the cost-of-capital part of inventory carrying (:func:`carrying_split`): that
+    yearly saving, k × released inventory, is the return on the cash released, whose present value
+    at k is the release itself (a perpetuity: k·R / k = R). Counting it each year as well as the
+    release in year 0 counts the inventory benefit twice. The holding part (storage, insurance,
+    obsolescence) is a real yearly saving and stays in S.
 
     NPV at the discount rate and IRR by ``numpy_financial``; payback and discounted payback in
     months with linear interpolation within the year (:func:`payback_years`), None when never paid
@@ -516,38 +789,44 @@ def capex_case(
     """
     settings = scen_data.settings
     rate, tax, horizon = settings.discount_rate, settings.tax_rate, int(settings.horizon_years)
+    method = settings.finance.depreciation
 
     items = one_time_items(base_data, base_results, scen_data, scen_results)
     investing = items[items["kind"] != "dc_close"]
-    capex = float(investing["amount"].sum())
     closing = float(items.loc[items["kind"] == "dc_close", "amount"].sum())
 
-    op_savings = operating_cost(base_results) - operating_cost(scen_results)
+    op_savings = operating_cost(base_data.settings, base_results) - operating_cost(
+        settings, scen_results
+    )
     revenue_change = float(
         pnl(scen_data, scen_results)["revenue"] - pnl(base_data, base_results)["revenue"]
     )
     savings = op_savings + revenue_change
-    after_tax = savings * (1.0 - tax)
     wc_release = float(
         working_capital(base_data, base_results)["inventory_value"]
         - working_capital(scen_data, scen_results)["inventory_value"]
     )
 
-    shield = np.zeros(horizon)
+    capital = pd.DataFrame(
+        0.0,
+        index=range(horizon + 1),
+        columns=["investment", "depreciation", "salvage", "salvage_book_value"],
+    )
     for amount, life in zip(investing["amount"], investing["life_years"], strict=True):
-        shield += depreciation_tax_shield(amount, life, tax, horizon)
+        asset = asset_cash_flows(amount, life, horizon, tax, method)
+        capital += asset[capital.columns].to_numpy()
 
     years = np.arange(horizon + 1)
-    flows = pd.DataFrame({"year": years})
-    flows["capex"] = np.where(years == 0, -capex, 0.0)
-    closing_flow = closing * (1.0 - tax) if closing_tax_deductible else closing
-    flows["closing"] = np.where(years == 0, -closing_flow, 0.0)
-    flows["after_tax_savings"] = np.where(years == 0, 0.0, after_tax)
-    flows["tax_shield"] = np.concatenate([[0.0], shield])
-    flows["working_capital"] = np.where(years == 0, wc_release, 0.0)
-    flows["net"] = flows[
-        ["capex", "closing", "after_tax_savings", "tax_shield", "working_capital"]
-    ].sum(axis=1)
+    flows = incremental_cash_flows(
+        tax_rate=tax,
+        investment=capital["investment"],
+        expensed=np.where(years == 0, closing, 0.0),
+        operating=np.where(years == 0, 0.0, savings),
+        depreciation=capital["depreciation"],
+        working_capital=np.full(horizon + 1, -wc_release),
+        salvage=capital["salvage"],
+        salvage_book_value=capital["salvage_book_value"],
+    )
     flows["cumulative"] = flows["net"].cumsum()
     flows["discounted_cumulative"] = (flows["net"] / (1.0 + rate) ** years).cumsum()
     flows = flows[list(CASH_FLOW_COLUMNS)]
@@ -556,13 +835,16 @@ def capex_case(
     simple = payback_years(net)
     discounted = discounted_payback_years(net, rate)
     return CapexCase(
-        capex=capex,
+        capex=float(capital.at[0, "investment"]),
+        capex_later=float(capital["investment"].iloc[1:].sum()),
         closing=closing,
+        closing_tax_shield=float(flows.at[0, "closing_tax_shield"]),
         annual_operating_savings=float(op_savings),
         annual_revenue_change=revenue_change,
         annual_savings_before_tax=float(savings),
-        annual_savings_after_tax=float(after_tax),
+        annual_savings_after_tax=float(savings * (1.0 - tax)),
         working_capital_release=wc_release,
+        residual_value=float(flows["residual_value"].iloc[-1]),
         discount_rate=float(rate),
         tax_rate=float(tax),
         horizon_years=horizon,

@@ -329,6 +329,23 @@ class PeakSettings(BaseModel):
     )
 
 
+class FinanceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    carrying_cost_of_capital: float | None = Field(
+        None, ge=0, description="[share/year] the part of carrying_rate that is the cost of the "
+        "capital tied up in inventory (the rest is holding cost: storage, insurance, "
+        "obsolescence, shrinkage); the P&L puts it beneath EBIT in the capital charge and the "
+        "CapEx case counts it once, as the working capital released; default: discount_rate; "
+        "capped at carrying_rate"
+    )
+    depreciation: Literal["straight_line", "macrs"] = Field(
+        "straight_line", description="[-] tax depreciation of CapEx in the CapEx case: "
+        "straight_line over the asset's life, or macrs (US MACRS GDS, half-year convention; "
+        "lives of 3, 5, 7, 10, 15 or 20 years, other lives straight line); the P&L depreciates "
+        "straight line"
+    )
+
+
 class Settings(BaseModel):
     """``model.yaml``: every setting of a model, with its default."""
 
@@ -342,6 +359,7 @@ class Settings(BaseModel):
     discount_rate: float = Field(0.08, ge=0, description="[share/year] for NPV and annualising")
     tax_rate: float = Field(0.25, ge=0, lt=1, description="[share] corporate tax")
     horizon_years: int = Field(10, ge=1, description="[years] CapEx case horizon")
+    finance: FinanceSettings = FinanceSettings()
     days_per_year: float = Field(365.0, gt=0, description="[days] annual ↔ daily demand")
     service: ServiceSettings = ServiceSettings()
     sourcing: Literal["single", "multi"] = Field(

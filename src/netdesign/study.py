@@ -645,7 +645,7 @@ def add_finance(store, applied: dict[str, AppliedScenario]) -> None:
             parts.append(_lines("capex_case", pd.Series(
                 {k: v for k, v in case.summary().items() if isinstance(v, int | float)})))
             parts.append(_lines("certified", certified_lines(
-                results, base, float((run_pnl - base_pnl)["ebit"]), case)))
+                results, base, float((run_pnl - base_pnl)["economic_profit"]), case)))
             flows = case.cash_flows.set_index("year")
             for column in flows.columns:
                 parts.append(_lines(f"cash_flow_{column}",
@@ -653,15 +653,27 @@ def add_finance(store, applied: dict[str, AppliedScenario]) -> None:
         store.write_finance(run_id, pd.concat(parts, ignore_index=True))
 
 
-def certified_lines(results: Results, base: Results, ebit_delta: float, case) -> pd.Series:
+def certified_lines(results: Results, base: Results, economic_profit_delta: float,
+                    case) -> pd.Series:
     """The deltas of a run vs the baseline with the intervals their bounds certify
-    (:mod:`netdesign.certify`): total cost, EBIT and the CapEx case's NPV, each as
-    ``<name>``, ``<name>_low``, ``<name>_high`` and ``<name>_significant`` (1 or 0)."""
+    (:mod:`netdesign.certify`), each as ``<name>``, ``<name>_low``, ``<name>_high`` and
+    ``<name>_significant`` (1 or 0):
+
+    * ``total_cost_delta``: the objective's Δ, certified as it stands;
+    * ``economic_profit_delta``: revenue − every cost line of the objective but unmet_penalty
+      (:func:`netdesign.finance.pnl`), so it moves one for one against the objective; the
+      interval covers optima that serve the same demand as the runs' answers;
+    * ``npv``: the CapEx case's NPV, taking a run's slack to be yearly operating cost (after tax,
+      over the horizon).
+
+    EBIT gets no interval: the bounds say how much cheaper an optimum may be in total, not how its
+    cost splits between the lines above EBIT and the capital charge and closing beneath it.
+    """
     run, ref = (Bounds(r.objective, r.bound if r.bound is not None else -np.inf)
                 for r in (results, base))
     intervals = {
         "total_cost_delta": cost_delta(run, ref),
-        "ebit_delta": benefit_delta(ebit_delta, run, ref),
+        "economic_profit_delta": benefit_delta(economic_profit_delta, run, ref),
         "npv": npv_interval(case.npv, run, ref, rate=case.discount_rate,
                             tax_rate=case.tax_rate, years=case.horizon_years),
     }

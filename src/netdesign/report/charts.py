@@ -243,7 +243,8 @@ def cash_flow_chart(data: StudyData, run_id: str) -> go.Figure | None:
     rows = data.of("finance", run_id)
     series = {}
     for column in ("net", "cumulative", "discounted_cumulative", "capex", "closing",
-                   "after_tax_savings", "tax_shield", "working_capital"):
+                   "closing_tax_shield", "after_tax_savings", "tax_shield", "residual_value",
+                   "working_capital"):
         part = rows[rows["section"] == f"cash_flow_{column}"]
         if not part.empty:
             years = [int(str(line).removeprefix("year_")) for line in part["line"]]
@@ -253,9 +254,11 @@ def cash_flow_chart(data: StudyData, run_id: str) -> go.Figure | None:
     years = series["net"].index.tolist()
     fig = go.Figure()
     parts = [("capex", "CapEx", "#6d28d9"), ("closing", "Closing costs", "#be185d"),
+             ("closing_tax_shield", "Tax saved on closing", "#f9a8d4"),
              ("working_capital", "Working-capital release", "#f97316"),
              ("after_tax_savings", "After-tax savings", "#0f766e"),
-             ("tax_shield", "Depreciation tax shield", "#5eead4")]
+             ("tax_shield", "Depreciation tax shield", "#5eead4"),
+             ("residual_value", "Residual value", "#a16207")]
     for column, name, color in parts:
         if column in series and series[column].abs().max() > 0:
             values = series[column].to_numpy(dtype=float)

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from netdesign.finance import PNL_ORDER as FINANCE_PNL_ORDER
 from netdesign.report import charts, fmt, geo
 from netdesign.report.load import StudyData, study_date
 from netdesign.report.netmap import dc_colors, map_view, network_map
@@ -181,10 +182,14 @@ class Page:
                                    "per year, incl. purchase", hero=True))
             if best:
                 delta = d.objective(best) - total
-                ebit = d.finance(best, "pnl_delta").get("ebit", math.nan)
-                tone = self.tone(-ebit if fmt.ok(ebit) else delta, True)
-                gain = (f'<b class="{tone}">{fmt.compact_money(ebit, self.cur, sign=True)}</b> '
-                        "EBIT / yr" if fmt.ok(ebit) else
+                moved = d.finance(best, "pnl_delta")
+                profit = moved.get("economic_profit", math.nan)
+                ebit = moved.get("ebit", math.nan)
+                tone = self.tone(-profit if fmt.ok(profit) else delta, True)
+                gain = (f'<b class="{tone}">{fmt.compact_money(profit, self.cur, sign=True)}</b> '
+                        "economic profit / yr" + (
+                            f" (EBIT {fmt.compact_money(ebit, self.cur, sign=True)})"
+                            if fmt.ok(ebit) else "") if fmt.ok(profit) else
                         f'<b class="{tone}">{fmt.compact_money(delta, self.cur, sign=True)}</b> '
                         "cost / yr")
                 if self.beats_baseline(best):
@@ -219,7 +224,7 @@ class Page:
         parts.append(self.overview())
         return self.section("summary", "Summary", "".join(parts),
                             "Every run of the study against the baseline: annual landed cost, "
-                            "EBIT, cash and the investment case.")
+                            "EBIT, economic profit, cash and the investment case.")
 
     @staticmethod
     def card(key: str, value: str, sub: str = "", hero: bool = False) -> str:
@@ -234,31 +239,35 @@ class Page:
         return dict(zip(k["name"].astype(str), k["unit"].fillna("").astype(str), strict=True))
 
     def best(self) -> str | None:
-        """The scenario with the highest annual EBIT (lowest total cost when finance is missing).
-        EBIT, not cost, so a scenario that serves less demand does not win by costing less."""
+        """The scenario with the highest annual economic profit (lowest total cost when finance
+        is missing): profit, not cost, so a scenario that serves less demand does not win by
+        costing less; economic profit, not EBIT, because it is what the runs' bounds certify
+        (revenue less every cost line the optimiser minimises)."""
         d = self.data
         if not d.scenarios or d.baseline not in d.solved:
             return None
         scored = []
         for r in d.scenarios:
-            ebit = d.finance(r, "pnl").get("ebit", math.nan)
-            score = ebit if fmt.ok(ebit) else -d.objective(r)
+            profit = d.finance(r, "pnl").get("economic_profit", math.nan)
+            score = profit if fmt.ok(profit) else -d.objective(r)
             if fmt.ok(score):
                 scored.append((score, r))
         return max(scored)[1] if scored else None
 
     def certified(self, run_id: str) -> dict:
         """The run's deltas vs the baseline with their certified intervals (finance section
-        ``certified``: total_cost_delta, ebit_delta, npv, each with _low, _high, _significant)."""
+        ``certified``: total_cost_delta, economic_profit_delta, npv, each with _low, _high,
+        _significant)."""
         return self.data.finance(run_id, "certified")
 
     def beats_baseline(self, run_id: str) -> bool:
-        """True only when the bounds certify the gain: the EBIT delta's interval lies above 0
-        (without finance, the total cost delta's below 0). A delta inside the gaps is never a
-        saving, and its run is never the best scenario."""
+        """True only when the bounds certify the gain: the economic profit delta's interval lies
+        above 0 (without finance, the total cost delta's below 0). A delta inside the gaps is
+        never a saving, and its run is never the best scenario."""
         c = self.certified(run_id)
-        if "ebit_delta_low" in c:
-            return fmt.ok(c["ebit_delta_low"]) and c["ebit_delta_low"] > 0
+        if "economic_profit_delta_low" in c:
+            low = c["economic_profit_delta_low"]
+            return fmt.ok(low) and low > 0
         if "total_cost_delta_high" in c:
             return fmt.ok(c["total_cost_delta_high"]) and c["total_cost_delta_high"] < 0
         return False
@@ -292,9 +301,10 @@ class Page:
             bits.append(f"CapEx {fmt.money(case['capex'], self.cur)}")
         if not self.beats_baseline(best):
             return ('<div class="callout warn">No scenario improves on the baseline\'s annual '
-                    "EBIT by more than the runs' optimality gaps can explain. Closest: "
+                    "economic profit by more than the runs' optimality gaps can explain. Closest: "
                     + "; ".join(bits) + ".</div>")
-        return ('<div class="callout">Best scenario by annual EBIT: ' + "; ".join(bits)
+        return ('<div class="callout">Best scenario by annual economic profit: '
+                + "; ".join(bits)
                 + ".</div>")
 
     def overview(self) -> str:
@@ -303,7 +313,8 @@ class Page:
         base_cost = d.objective(base) if base in d.solved else math.nan
         header = [("Run", ""), ("What it tests", ""), ("Status", ""),
                   ("Total landed cost / yr", "num"), ("Δ vs baseline", "num"),
-                  ("EBIT Δ / yr", "num"), ("Cash released", "num"), ("NPV", "num"),
+                  ("EBIT Δ / yr", "num"), ("Economic profit Δ / yr", "num"),
+                  ("Cash released", "num"), ("NPV", "num"),
                   ("Payback", "num"), ("Open DCs", "num")]
         rows = []
         ordered = ([base] if base else []) + [r for r in d.runs["run_id"] if r != base]
@@ -312,7 +323,9 @@ class Page:
             solved = run_id in d.solved
             cost = d.objective(run_id) if solved else math.nan
             delta = cost - base_cost
-            ebit = d.finance(run_id, "pnl_delta").get("ebit", math.nan)
+            moved = d.finance(run_id, "pnl_delta")
+            ebit = moved.get("ebit", math.nan)
+            profit = moved.get("economic_profit", math.nan)
             cash = d.finance(run_id, "working_capital_delta").get("cash_released", math.nan)
             case = d.finance(run_id, "capex_case")
             is_base = run_id == base
@@ -330,8 +343,9 @@ class Page:
                     f'<span class="dl neutral">{fmt.pct(delta / base_cost, 2, sign=True)}</span>'
                     if fmt.ok(delta) and base_cost else "")
                     + self.interval(run_id, "total_cost_delta"), "num"),
-                ("" if is_base else self.signed(ebit, False, run_id, "ebit_delta")
-                    + self.interval(run_id, "ebit_delta"), "num"),
+                ("" if is_base else self.signed(ebit, False), "num"),
+                ("" if is_base else self.signed(profit, False, run_id, "economic_profit_delta")
+                    + self.interval(run_id, "economic_profit_delta"), "num"),
                 ("" if is_base else self.signed(cash, False), "num"),
                 ("" if is_base else fmt.money(case.get("npv", math.nan), self.cur)
                     + self.interval(run_id, "npv"), "num"),
@@ -507,14 +521,14 @@ class Page:
 
     # finance ------------------------------------------------------------------------------------
 
-    PNL_ORDER = ("revenue", "cogs", "freight_inbound", "freight_transfer", "freight_outbound",
-                 "freight_direct", "handling", "warehousing_fixed", "capital_charge", "closing",
-                 "inventory_carrying", "co2", "ebit")
+    PNL_ORDER = FINANCE_PNL_ORDER
+    PNL_TOTALS = ("ebit", "economic_profit")
     WC_ORDER = ("inventory_value_cycle", "inventory_value_safety", "inventory_value_pipeline",
                 "inventory_value", "cogs", "dio", "turns")
-    CASE_ORDER = ("capex", "closing", "annual_operating_savings", "annual_revenue_change",
+    CASE_ORDER = ("capex", "capex_later", "closing", "closing_tax_shield",
+                  "annual_operating_savings", "annual_revenue_change",
                   "annual_savings_before_tax", "annual_savings_after_tax",
-                  "working_capital_release", "npv", "irr", "payback_months",
+                  "working_capital_release", "residual_value", "npv", "irr", "payback_months",
                   "discounted_payback_months")
 
     def finance(self) -> str:
@@ -527,8 +541,11 @@ class Page:
         runs = d.scenarios or [d.baseline]
         body = [self.switch("fin", "Scenario", runs,
                             "P&L and working capital against the baseline")]
+        settings = d.extra.get("settings", {})
+
         def case(r: str) -> str:
-            left = "<h3>P&amp;L <span class=\"sub\">— per year</span></h3>" + self.pnl_table(r)
+            left = ("<h3>P&amp;L <span class=\"sub\">— per year</span></h3>" + self.pnl_table(r)
+                    + self.pnl_note(settings))
             right = ("<h3>Working capital <span class=\"sub\">— inventory</span></h3>"
                      + self.wc_table(r))
             inner = f'<div class="grid2"><div>{left}</div><div>{right}</div></div>'
@@ -542,15 +559,20 @@ class Page:
         if d.scenarios:
             body.append("<h3>CapEx case per scenario</h3>")
             body.append(self.case_table())
-            settings = d.extra.get("settings", {})
+            method = (settings.get("finance") or {}).get("depreciation", "straight_line")
             body.append(
-                '<p class="note">Discount rate '
+                '<p class="note">Incremental cash flows as in Brealey, Myers &amp; Allen, '
+                "<i>Principles of Corporate Finance</i>, ch. 6. Discount rate "
                 f"{fmt.pct(settings.get('discount_rate'), 1)}, tax rate "
                 f"{fmt.pct(settings.get('tax_rate'), 1)}, horizon "
-                f"{e(str(settings.get('horizon_years', '–')))} years. Year 0 holds CapEx, closing "
-                "costs and the working-capital release; years 1… the after-tax savings and the "
-                "depreciation tax shield. Payback “never”: not paid back within the horizon; "
-                "“–”: nothing to pay back (no CapEx or closing cost)."
+                f"{e(str(settings.get('horizon_years', '–')))} years, tax depreciation "
+                f"{'MACRS' if method == 'macrs' else 'straight line'}. Year 0 holds CapEx, "
+                "closing costs less the tax they save and the working-capital release, counted "
+                "once: the cost-of-capital part of inventory carrying is not also a yearly "
+                "saving. Years 1… hold the after-tax savings, the depreciation tax shield and "
+                "the replacement of assets whose life ends within the horizon; the last year "
+                "the residual value of assets that outlive it. Payback “never”: not paid back "
+                "within the horizon; “–”: nothing to pay back (no CapEx or closing cost)."
                 "</p>")
         return self.section("finance", "Finance", "".join(body),
                             "The same runs in finance terms: P&amp;L, inventory working capital "
@@ -579,7 +601,7 @@ class Page:
                         (f'<span class="{tone}">{sign_show(dv)}</span>' if fmt.ok(dv) else "–",
                          "num")]
             rows.append(row)
-            classes.append("total" if line in ("ebit", "inventory_value") else
+            classes.append("total" if line in (*self.PNL_TOTALS, "inventory_value") else
                            "subtle" if line in ("cogs",) and section == "working_capital" else "")
         if not is_base and section == "working_capital":
             cash = d.finance(run_id, "working_capital_delta").get("cash_released", math.nan)
@@ -590,9 +612,26 @@ class Page:
             classes.append("total")
         return self.table(header, rows, classes)
 
+    @staticmethod
+    def pnl_note(settings: dict) -> str:
+        """What EBIT holds and what lies beneath it, with the study's rates."""
+        rate, discount = settings.get("carrying_rate"), settings.get("discount_rate")
+        chosen = (settings.get("finance") or {}).get("carrying_cost_of_capital")
+        capital = chosen if chosen is not None else discount
+        if fmt.ok(rate) and fmt.ok(capital):
+            capital = min(capital, rate)
+        return ('<p class="note">EBIT: revenue less COGS, freight, handling, warehousing, the '
+                "holding part of inventory carrying (storage, insurance, obsolescence: "
+                f"{fmt.pct(rate - capital if fmt.ok(rate) and fmt.ok(capital) else None, 1)} "
+                f"of the {fmt.pct(rate, 1)} carrying rate), CO₂ and the straight-line "
+                "depreciation of the CapEx. Beneath it the capital charge: the cost of capital "
+                f"on inventory ({fmt.pct(capital, 1)} a year) and on the CapEx (the interest in "
+                "its annuity); economic profit = EBIT − capital charge − closing costs "
+                "(annualised), before tax.</p>")
+
     def pnl_table(self, run_id: str) -> str:
         lower = {line: True for line in self.PNL_ORDER}
-        lower.update(revenue=False, ebit=False)
+        lower.update(revenue=False, ebit=False, economic_profit=False)
         return self._compare_table(run_id, "pnl", self.PNL_ORDER, lower, {})
 
     def wc_table(self, run_id: str) -> str:
@@ -618,7 +657,7 @@ class Page:
                 elif line.endswith("payback_months"):
                     invests = cases[r].get("capex", 0.0) > 0 or cases[r].get("closing", 0.0) > 0
                     text = ("–" if not invests else fmt.number(v, 0) if fmt.ok(v) else "never")
-                elif line in ("capex", "closing"):
+                elif line in ("capex", "capex_later", "closing"):
                     text = fmt.money(-v if fmt.ok(v) and v else v, self.cur)
                 else:
                     text = fmt.money(v, self.cur)

@@ -30,17 +30,22 @@ SUMMARY_HEADERS = {
     "total_landed_cost": "Total landed cost / yr", "delta_vs_baseline": "Δ vs baseline / yr",
     "delta_low": "Δ certified low", "delta_high": "Δ certified high",
     "delta_pct": "Δ %", "verdict": "Δ verdict", "ebit": "EBIT / yr", "ebit_delta": "EBIT Δ / yr",
-    "ebit_low": "EBIT Δ low", "ebit_high": "EBIT Δ high",
+    "economic_profit": "Economic profit / yr", "economic_profit_delta": "Economic profit Δ / yr",
+    "economic_profit_low": "Economic profit Δ low",
+    "economic_profit_high": "Economic profit Δ high",
     "cash_released": "Cash released", "capex": "CapEx", "npv": "NPV", "npv_low": "NPV low",
     "npv_high": "NPV high", "irr": "IRR", "payback_months": "Payback (months)",
     "open_dcs": "Open DCs",
 }
 CASH_FLOW_LABELS = {"capex": "CapEx", "closing": "Closing costs",
+                    "closing_tax_shield": "Tax saved on closing costs",
                     "working_capital": "Working-capital release",
                     "after_tax_savings": "After-tax savings",
                     "tax_shield": "Depreciation tax shield",
+                    "residual_value": "Residual value (after tax)",
                     "net": "Net cash flow", "cumulative": "Cumulative",
-                    "discounted_cumulative": "Discounted cumulative"}
+                    "discounted_cumulative": "Discounted cumulative",
+                    "depreciation": "Tax depreciation (memo, not cash)"}
 
 
 def money_format(currency: str, digits: int = 0) -> str:
@@ -151,13 +156,16 @@ def write_workbook(data: StudyData, path: Path) -> Path:
             "delta_pct": (cost - base_cost) / base_cost if run_id != base and base_cost else
             math.nan,
             "verdict": _verdict(certified) if run_id != base and solved else "",
-            "ebit_low": certified.get("ebit_delta_low", math.nan),
-            "ebit_high": certified.get("ebit_delta_high", math.nan),
+            "economic_profit_low": certified.get("economic_profit_delta_low", math.nan),
+            "economic_profit_high": certified.get("economic_profit_delta_high", math.nan),
             "npv_low": certified.get("npv_low", math.nan),
             "npv_high": certified.get("npv_high", math.nan),
             "ebit": data.finance(run_id, "pnl").get("ebit", math.nan),
             "ebit_delta": data.finance(run_id, "pnl_delta").get("ebit", math.nan)
             if run_id != base else math.nan,
+            "economic_profit": data.finance(run_id, "pnl").get("economic_profit", math.nan),
+            "economic_profit_delta": data.finance(run_id, "pnl_delta").get(
+                "economic_profit", math.nan) if run_id != base else math.nan,
             "cash_released": data.finance(run_id, "working_capital_delta").get(
                 "cash_released", math.nan) if run_id != base else math.nan,
             "capex": case.get("capex", math.nan),
@@ -173,13 +181,16 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         "Gap (controllable)": "0.00%", "Gap (total)": "0.000%", "Floor / yr": money,
         "Total landed cost / yr": money, "Δ vs baseline / yr": money, "Δ certified low": money,
         "Δ certified high": money, "Δ %": "0.00%", "EBIT / yr": money, "EBIT Δ / yr": money,
-        "EBIT Δ low": money, "EBIT Δ high": money, "Cash released": money, "CapEx": money,
+        "Economic profit / yr": money, "Economic profit Δ / yr": money,
+        "Economic profit Δ low": money, "Economic profit Δ high": money,
+        "Cash released": money, "CapEx": money,
         "NPV": money, "NPV low": money, "NPV high": money, "IRR": PCT, "Payback (months)": "0",
         "Open DCs": "0"},
         widths={"Description": 50})
     ws = book["summary"]
     info = [("Study", data.name), ("Date", study_date(data)), ("Currency", cur),
-            ("Best scenario (highest EBIT, certified)", best or "none certified better than "
+            ("Best scenario (highest economic profit, certified)", best or "none certified "
+             "better than "
              "the baseline at the runs' gaps"),
             ("Source", str(data.folder / "results.duckdb"))]
     start = ws.max_row + 2
@@ -188,9 +199,11 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         ws.cell(row=start + i, column=2, value=value)
 
     # pnl / working capital: one column per run, then deltas of each scenario
-    pnl = _wide(data, "pnl", page.PNL_ORDER).drop(columns="key").rename(columns={"line": "Line"})
-    _sheet(book, "pnl", pnl, {r: money for r in data.solved}, totals={len(pnl) - 1},
-           widths={"Line": 26})
+    pnl = _wide(data, "pnl", page.PNL_ORDER)
+    totals = {i for i, key in enumerate(pnl["key"]) if key in page.PNL_TOTALS}
+    pnl = pnl.drop(columns="key").rename(columns={"line": "Line"})
+    _sheet(book, "pnl", pnl, {r: money for r in data.solved}, totals=totals,
+           widths={"Line": 30})
     wc = _wide(data, "working_capital", page.WC_ORDER)
     formats = {r: money for r in data.solved}
     _sheet(book, "working_capital", wc.drop(columns="key").rename(columns={"line": "Line"}),
@@ -214,7 +227,7 @@ def write_workbook(data: StudyData, path: Path) -> Path:
                                   for x in lines]})
     for r in scen:
         case[r] = [cases[r].get(x, math.nan) for x in lines]
-    _sheet(book, "capex_case", case, {r: money for r in scen}, widths={"Line": 30})
+    _sheet(book, "capex_case", case, {r: money for r in scen}, widths={"Line": 40})
     ws = book["capex_case"]
     for i, key in enumerate(lines, start=2):
         for j in range(2, ws.max_column + 1):
