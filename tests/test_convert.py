@@ -146,3 +146,26 @@ def test_convert_refuses_unreadable_rows(tmp_path: Path):
     with pytest.raises(ModelValidationError, match=r"customers:2:-: found 5 cells"):
         convert(folder, tmp_path / "m.xlsx")
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def _formula_like_spec() -> ModelSpec:
+    """The tiny model with ids, a region and the model's name starting like formulas."""
+    spec = tiny_spec_data()
+    spec.settings["name"] = "=HYPERLINK(\"http://x\",\"y\")"
+    for new, old in (("=X1", "C1"), ("+X2", "C2"), ("-X3", "C3")):
+        line = 2 + ["C1", "C2", "C3"].index(old)
+        spec.set("customers", line, "customer", new).set("demand", line, "customer", new)
+    spec.set("customers", 2, "region", "@SE")
+    return spec
+
+
+def test_workbook_writes_formula_like_text_as_text(tmp_path: Path):
+    book = convert(_formula_like_spec().write(tmp_path / "model"), tmp_path / "model.xlsx")
+    sheets = openpyxl.load_workbook(book)
+    assert not [f"{ws.title}!{c.coordinate}" for ws in sheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"]
+    customers = sheets["customers"]
+    assert [c.value for c in customers["A"][1:]] == ["=X1", "+X2", "-X3"]
+    assert all(c.data_type == "s" and c.quotePrefix for c in customers["A"][1:])
+    assert sheets["model"]["B2"].value == "=HYPERLINK(\"http://x\",\"y\")"
+    assert isinstance(sheets["demand"]["C2"].value, int)  # numbers stay numbers

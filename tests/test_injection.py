@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from openpyxl import load_workbook
 
 from conftest import tiny_spec_data
 from netdesign.report import write_report
@@ -106,3 +107,26 @@ def test_every_text_field_is_shown_as_text_in_the_report(hostile_study):
     shown = "\n".join(page.text)
     for name in ("model", "currency", "scenario", "description", "DC_ATL", "mezzanine"):
         assert hostile(name) in shown  # shown as the text it is, in content or an attribute
+
+
+def test_no_workbook_cell_is_a_formula(hostile_study):
+    study, _ = hostile_study
+    book = load_workbook(study / "study.xlsx")
+    as_text, values = [], []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                where = f"{sheet.title}!{cell.coordinate}"
+                assert cell.data_type != "f", f"{where} is the formula {cell.value!r}"
+                if isinstance(cell.value, str) and cell.value.startswith(tuple(FORMULA_STARTS)):
+                    assert cell.data_type == "s" and cell.quotePrefix, where
+                    as_text.append(cell.value)
+                elif isinstance(cell.value, int | float):
+                    values.append(cell.value)
+    assert {hostile("scenario"), hostile("description"), hostile("model"),
+            hostile("DC_ATL")} <= set(as_text)
+    summary = book["summary"]
+    header = [cell.value for cell in summary[1]]
+    costs = [row[header.index("Total landed cost / yr")] for row in
+             summary.iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert all(isinstance(cost, float) and cost > 0 for cost in costs)  # numbers stay numbers

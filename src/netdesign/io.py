@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from openpyxl.worksheet.worksheet import Worksheet
 
 from netdesign.csvfile import (
     CsvError,
@@ -36,6 +37,8 @@ SETTINGS_SHEET = "model"
 SETTINGS_FILES = ("model.yaml", "model.yml")
 FIRST_DATA_ROW = 2  # header is row 1 in both CSV and Excel
 TABLE_FILES = ", ".join(f"{name}.csv" for name in TABLES)
+#: how a cell starts that a spreadsheet may take for a formula (OWASP, "CSV injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 log = logging.getLogger("netdesign.io")
 
@@ -436,6 +439,17 @@ def _setting_cell(value: Any) -> Any:
     return yaml.safe_dump(value).strip().removesuffix("\n...").strip()
 
 
+def text_cells(sheet: Worksheet) -> None:
+    """Text that starts like a formula (:data:`FORMULA_STARTS`) is stored as text, with Excel's
+    quote prefix so editing the cell keeps it text: no spreadsheet evaluates it. Numbers stay
+    numbers."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def write_workbook(raw: RawModel, book: Path) -> None:
     """Write a model as one sheet per table plus a ``model`` sheet of dotted settings."""
     book.parent.mkdir(parents=True, exist_ok=True)
@@ -452,6 +466,8 @@ def write_workbook(raw: RawModel, book: Path) -> None:
             for column in sheet.columns:
                 width = max(len(str(c.value or "")) for c in column[:200])
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 40)
+        for sheet in writer.sheets.values():
+            text_cells(sheet)
 
 
 def _text(value: Any) -> str:
