@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ModelSpec, tiny_spec_data
 from netdesign.data import ModelData
-from netdesign.io import convert, read_model
+from netdesign.io import convert, number_columns, read_model
 from netdesign.validate import ModelValidationError, load_model
 
 
@@ -169,3 +169,16 @@ def test_workbook_writes_formula_like_text_as_text(tmp_path: Path):
     assert all(c.data_type == "s" and c.quotePrefix for c in customers["A"][1:])
     assert sheets["model"]["B2"].value == "=HYPERLINK(\"http://x\",\"y\")"
     assert isinstance(sheets["demand"]["C2"].value, int)  # numbers stay numbers
+
+
+def test_formula_like_text_round_trips(tmp_path: Path):
+    folder = _formula_like_spec().write(tmp_path / "model")
+    back = convert(convert(folder, tmp_path / "model.xlsx"), tmp_path / "back")
+    before, after = read_model(folder), read_model(back)
+    assert after.errors == []
+    assert after.settings == before.settings
+    for name, frame in before.tables.items():  # text exactly as written; numbers as numbers
+        text = [column for column in frame.columns if column not in number_columns(name)]
+        assert after.tables[name][text].equals(frame[text]), name
+    assert after.tables["customers"]["customer"].tolist() == ["=X1", "+X2", "-X3"]
+    _assert_same(load_model(folder), load_model(back))
