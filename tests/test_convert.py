@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -182,3 +183,53 @@ def test_formula_like_text_round_trips(tmp_path: Path):
         assert after.tables[name][text].equals(frame[text]), name
     assert after.tables["customers"]["customer"].tolist() == ["=X1", "+X2", "-X3"]
     _assert_same(load_model(folder), load_model(back))
+
+
+def _facilities_sheet(tmp_path: Path) -> tuple[Path, openpyxl.Workbook]:
+    book = convert(tiny_spec_data().write(tmp_path / "m"), tmp_path / "m.xlsx")
+    return book, openpyxl.load_workbook(book)
+
+
+def _save_values(book: Path, saved: dict[str, str]) -> None:
+    """Give formulas the value Excel would save with each (openpyxl saves an empty ``<v/>``)."""
+    with zipfile.ZipFile(book) as archive:
+        members = {item.filename: archive.read(item) for item in archive.infolist()}
+    with zipfile.ZipFile(book, "w") as archive:
+        for name, data in members.items():
+            for formula, value in saved.items():
+                data = data.replace(f"<f>{formula}</f><v />".encode(),
+                                    f"<f>{formula}</f><v>{value}</v>".encode())
+            archive.writestr(name, data)
+
+
+def test_formula_without_a_saved_value_is_an_error(tmp_path: Path):
+    book, sheets = _facilities_sheet(tmp_path)
+    assert sheets["facilities"]["F1"].value == "fixed_cost"
+    sheets["facilities"]["F2"] = "=1260000*1"
+    sheets["model"].append(["days_per_year", "=365"])
+    sheets.save(book)
+    with pytest.raises(ModelValidationError) as info:
+        load_model(book)
+    expected = "a value: open and save the workbook in Excel (which saves each formula's value)"
+    assert [str(p) for p in info.value.problems] == [  # in sheet order
+        f"model.yaml:4:days_per_year: formula =365 in model!B4 has no saved value, "
+        f"expected {expected}, or enter the value",
+        f"facilities:2:fixed_cost: formula =1260000*1 in facilities!F2 has no saved value, "
+        f"expected {expected}, or enter the value"]
+    _save_values(book, {"1260000*1": "1260000", "365": "365"})  # as Excel saves them
+    data = load_model(book)
+    facilities = data.table("facilities").set_index("facility")
+    assert facilities.loc["DC_ATL", "fixed_cost"] == 1_260_000
+    assert data.settings.days_per_year == 365
+
+
+def test_merged_cells_are_an_error(tmp_path: Path):
+    book, sheets = _facilities_sheet(tmp_path)
+    assert sheets["facilities"]["E1"].value == "status"
+    sheets["facilities"].merge_cells("E2:E3")  # existing over candidate
+    sheets.save(book)
+    with pytest.raises(ModelValidationError) as info:
+        load_model(book)
+    assert [str(p) for p in info.value.problems] == [
+        "facilities:2:status: merged cells facilities!E2:E3, expected one value in each cell: "
+        "unmerge the cells and fill every one"]

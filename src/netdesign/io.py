@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from netdesign.csvfile import (
@@ -32,6 +33,7 @@ from netdesign.csvfile import (
 from netdesign.errors import ModelValidationError, Problem
 from netdesign.names import did_you_mean, same_name
 from netdesign.schema import TABLES
+from netdesign.xlsxfile import Untrusted, untrusted_cells
 
 SETTINGS_SHEET = "model"
 SETTINGS_FILES = ("model.yaml", "model.yml")
@@ -310,6 +312,7 @@ def _read_workbook(book: Path) -> RawModel:
     try:
         sheets = pd.read_excel(book, sheet_name=None, dtype=object, engine="openpyxl",
                                header=None)
+        untrusted = untrusted_cells(book)
     except Exception as err:
         reason = f"{type(err).__name__}: {err}".strip().rstrip(":")
         raise ModelValidationError(book, [Problem(
@@ -329,6 +332,7 @@ def _read_workbook(book: Path) -> RawModel:
     extra = settings.get("extra_columns") if isinstance(settings.get("extra_columns"), dict) else {}
     extra_tables = _names(settings.get("extra_tables"))
     tables, files, headers = {}, {}, {}
+    read: dict[str, str] = {}  # sheet → the table read from it
     for sheet, frame in sheets.items():
         if sheet == settings_name:
             continue
@@ -342,7 +346,32 @@ def _read_workbook(book: Path) -> RawModel:
                                     f"{book.name}[{sheet}]")
         files[name] = f"{book.name}[{sheet}]"
         headers[name] = [_text(v) for v in frame.iloc[0]] if len(frame) else []
+        read[sheet] = name
+    if settings_name is not None:
+        read[settings_name] = "model.yaml"
+    for sheet, table in read.items():
+        errors += _untrusted_errors(sheet, table, sheets[sheet], untrusted.get(sheet, []))
     return RawModel(book, settings, tables, files, errors, notes, headers=headers)
+
+
+def _untrusted_errors(sheet: str, table: str, frame: pd.DataFrame,
+                      cells: list[Untrusted]) -> list[Error]:
+    """A formula without a saved value, or a merged range, of a sheet that was read: an error
+    at its first cell (named by its header, or its setting on the model sheet)."""
+    errors: list[Error] = []
+    for cell in cells:
+        column, row = range_boundaries(cell.ref)[:2]
+        at = (row - 1, 0) if table == "model.yaml" else (0, column - 1)
+        inside = at[0] < frame.shape[0] and at[1] < frame.shape[1]
+        label = (_text(frame.iat[at]) if inside else "") or get_column_letter(column)
+        if cell.formula is not None:
+            errors.append((table, row, label, f"formula {cell.formula} in {sheet}!{cell.ref} "
+                           "has no saved value", "a value: open and save the workbook in Excel "
+                           "(which saves each formula's value), or enter the value"))
+        else:
+            errors.append((table, row, label, f"merged cells {sheet}!{cell.ref}",
+                           "one value in each cell: unmerge the cells and fill every one"))
+    return errors
 
 
 def _unknown_sheet(sheet: str, frame: pd.DataFrame, name: str | None, extra_tables: list[str],
