@@ -20,6 +20,7 @@ import yaml
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
+from netdesign import yamlfile
 from netdesign.csvfile import (
     CsvError,
     Dialect,
@@ -134,8 +135,8 @@ def _read_settings(entries: list[Path], errors: list[Error], notes: list[str]) -
     if settings_file.name not in SETTINGS_FILES:
         _note(notes, f"{settings_file.name} read as model.yaml")
     try:
-        text = decode(settings_file.read_bytes())[0]
-        settings = yaml.safe_load(text) or {}
+        text = decode(yamlfile.read_bytes(settings_file))[0]
+        settings = yamlfile.load(text) or {}
     except (OSError, UnreadableText) as err:
         errors.append(("model.yaml", "-", "-", f"cannot read {settings_file.name} ({err})",
                        "a text file of 'key: value' lines"))
@@ -414,7 +415,7 @@ def _yaml_scalar(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return yaml.safe_load(value)
+        return yamlfile.load(value)
     except yaml.YAMLError:
         return value  # validation reports it as found text
 
