@@ -20,7 +20,7 @@ from netdesign.report import write_report
 from netdesign.schema import TABLES
 from netdesign.study import run_study
 
-MARKUP = "\"'><img src=x onerror=alert(1)>"
+MARKUP = "\"'></script><img src=x onerror=alert(1)>"
 FORMULA_STARTS = "=+-@"
 #: ids and references to them: renamed the same way in every table
 IDS = ("product", "facility", "customer", "supplier", "mode", "option", "origin", "destination")

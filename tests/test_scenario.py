@@ -210,3 +210,11 @@ def test_model_yaml_alias_bomb_and_size_are_input_errors(tiny_model):
     settings.write_text("name: big\n" + "#" * 1_000_000 + "\n")
     assert "model.yaml is 1,000,011 bytes, more than the 1,000,000" in read_model(
         tiny_model).errors[0][3]
+
+
+def test_alias_inside_its_own_anchor_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("name: loop\nsettings:\n  x: &x [1, *x]\n")
+    with pytest.raises(ScenarioError, match=r"loop\.yaml: cannot read YAML: an alias inside "
+                                            r"its own anchor \(line 3\)"):
+        load_scenarios(path)
