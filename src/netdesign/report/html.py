@@ -55,7 +55,6 @@ SWITCH_JS = """
 """
 
 
-
 def e(value: object) -> str:
     """The one way a value reaches the page: as text, with ``& < > " '`` escaped (so it is
     safe in element content and in quoted attributes)."""
