@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -10,7 +11,7 @@ import pytest
 
 from conftest import ModelSpec, tiny_spec_data
 from netdesign.data import ModelData
-from netdesign.io import convert, read_model
+from netdesign.io import convert, number_columns, read_model
 from netdesign.validate import ModelValidationError, load_model
 
 
@@ -146,3 +147,89 @@ def test_convert_refuses_unreadable_rows(tmp_path: Path):
     with pytest.raises(ModelValidationError, match=r"customers:2:-: found 5 cells"):
         convert(folder, tmp_path / "m.xlsx")
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def _formula_like_spec() -> ModelSpec:
+    """The tiny model with ids, a region and the model's name starting like formulas."""
+    spec = tiny_spec_data()
+    spec.settings["name"] = "=HYPERLINK(\"http://x\",\"y\")"
+    for new, old in (("=X1", "C1"), ("+X2", "C2"), ("-X3", "C3")):
+        line = 2 + ["C1", "C2", "C3"].index(old)
+        spec.set("customers", line, "customer", new).set("demand", line, "customer", new)
+    spec.set("customers", 2, "region", "@SE")
+    return spec
+
+
+def test_workbook_writes_formula_like_text_as_text(tmp_path: Path):
+    book = convert(_formula_like_spec().write(tmp_path / "model"), tmp_path / "model.xlsx")
+    sheets = openpyxl.load_workbook(book)
+    assert not [f"{ws.title}!{c.coordinate}" for ws in sheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"]
+    customers = sheets["customers"]
+    assert [c.value for c in customers["A"][1:]] == ["=X1", "+X2", "-X3"]
+    assert all(c.data_type == "s" and c.quotePrefix for c in customers["A"][1:])
+    assert sheets["model"]["B2"].value == "=HYPERLINK(\"http://x\",\"y\")"
+    assert isinstance(sheets["demand"]["C2"].value, int)  # numbers stay numbers
+
+
+def test_formula_like_text_round_trips(tmp_path: Path):
+    folder = _formula_like_spec().write(tmp_path / "model")
+    back = convert(convert(folder, tmp_path / "model.xlsx"), tmp_path / "back")
+    before, after = read_model(folder), read_model(back)
+    assert after.errors == []
+    assert after.settings == before.settings
+    for name, frame in before.tables.items():  # text exactly as written; numbers as numbers
+        text = [column for column in frame.columns if column not in number_columns(name)]
+        assert after.tables[name][text].equals(frame[text]), name
+    assert after.tables["customers"]["customer"].tolist() == ["=X1", "+X2", "-X3"]
+    _assert_same(load_model(folder), load_model(back))
+
+
+def _facilities_sheet(tmp_path: Path) -> tuple[Path, openpyxl.Workbook]:
+    book = convert(tiny_spec_data().write(tmp_path / "m"), tmp_path / "m.xlsx")
+    return book, openpyxl.load_workbook(book)
+
+
+def _save_values(book: Path, saved: dict[str, str]) -> None:
+    """Give formulas the value Excel would save with each (openpyxl saves an empty ``<v/>``)."""
+    with zipfile.ZipFile(book) as archive:
+        members = {item.filename: archive.read(item) for item in archive.infolist()}
+    with zipfile.ZipFile(book, "w") as archive:
+        for name, data in members.items():
+            for formula, value in saved.items():
+                data = data.replace(f"<f>{formula}</f><v />".encode(),
+                                    f"<f>{formula}</f><v>{value}</v>".encode())
+            archive.writestr(name, data)
+
+
+def test_formula_without_a_saved_value_is_an_error(tmp_path: Path):
+    book, sheets = _facilities_sheet(tmp_path)
+    assert sheets["facilities"]["F1"].value == "fixed_cost"
+    sheets["facilities"]["F2"] = "=1260000*1"
+    sheets["model"].append(["days_per_year", "=365"])
+    sheets.save(book)
+    with pytest.raises(ModelValidationError) as info:
+        load_model(book)
+    expected = "a value: open and save the workbook in Excel (which saves each formula's value)"
+    assert [str(p) for p in info.value.problems] == [  # in sheet order
+        f"model.yaml:4:days_per_year: formula =365 in model!B4 has no saved value, "
+        f"expected {expected}, or enter the value",
+        f"facilities:2:fixed_cost: formula =1260000*1 in facilities!F2 has no saved value, "
+        f"expected {expected}, or enter the value"]
+    _save_values(book, {"1260000*1": "1260000", "365": "365"})  # as Excel saves them
+    data = load_model(book)
+    facilities = data.table("facilities").set_index("facility")
+    assert facilities.loc["DC_ATL", "fixed_cost"] == 1_260_000
+    assert data.settings.days_per_year == 365
+
+
+def test_merged_cells_are_an_error(tmp_path: Path):
+    book, sheets = _facilities_sheet(tmp_path)
+    assert sheets["facilities"]["E1"].value == "status"
+    sheets["facilities"].merge_cells("E2:E3")  # existing over candidate
+    sheets.save(book)
+    with pytest.raises(ModelValidationError) as info:
+        load_model(book)
+    assert [str(p) for p in info.value.problems] == [
+        "facilities:2:status: merged cells facilities!E2:E3, expected one value in each cell: "
+        "unmerge the cells and fill every one"]

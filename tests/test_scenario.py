@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,59 @@ def test_shipped_scenarios_all_apply_to_the_demo():
         for run in load_scenarios(path):
             applied = apply_scenario(raw, run, typed)
             assert [c for c in applied.log if c["source"] != "--set"], run.run_id
+
+
+def alias_bomb(key: str) -> str:
+    """~600 bytes of YAML whose nested aliases stand for 9⁹ (387 million) strings."""
+    lines = [f"  a0: &a0 [{', '.join(['lol'] * 9)}]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    return f"name: bomb\n{key}:\n" + "\n".join(lines) + "\n  fuel_index: *a8\n"
+
+
+def test_alias_bomb_is_refused_at_once(tmp_path):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb("settings"))
+    assert 500 < path.stat().st_size < 700
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError, match=r"bomb\.yaml: cannot read YAML: aliases \(\*name\) "
+                                            r"repeat [\d,]{11} nodes, more than 10,000"):
+        load_scenarios(path)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_few_aliases_still_read(tmp_path):
+    path = tmp_path / "anchors.yaml"
+    path.write_text("name: anchors\nchanges:\n"
+                    "  - {table: facilities, where: &dc {facility: DC_ATL}, set: {fixed_cost: 1}}\n"
+                    "  - {table: facilities, where: *dc, scale: {capex: 2}}\n")
+    first, second = load_scenarios(path)[0].changes
+    assert first.where == second.where == {"facility": "DC_ATL"}
+
+
+def test_scenario_file_over_1_mb_is_refused(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: huge\ndescription: " + "x" * 1_000_001 + "\n")
+    with pytest.raises(ScenarioError, match=r"huge\.yaml: cannot read YAML: huge\.yaml is "
+                                            r"1,000,\d{3} bytes, more than the 1,000,000"):
+        load_scenarios(path)
+
+
+def test_model_yaml_alias_bomb_and_size_are_input_errors(tiny_model):
+    settings = tiny_model / "model.yaml"
+    settings.write_text(alias_bomb("extra"))
+    started = time.perf_counter()
+    errors = read_model(tiny_model).errors
+    assert time.perf_counter() - started < 0.5
+    assert [e[:3] for e in errors] == [("model.yaml", "-", "-")]
+    assert "aliases (*name) repeat" in errors[0][3]
+    settings.write_text("name: big\n" + "#" * 1_000_000 + "\n")
+    assert "model.yaml is 1,000,011 bytes, more than the 1,000,000" in read_model(
+        tiny_model).errors[0][3]
+
+
+def test_alias_inside_its_own_anchor_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("name: loop\nsettings:\n  x: &x [1, *x]\n")
+    with pytest.raises(ScenarioError, match=r"loop\.yaml: cannot read YAML: an alias inside "
+                                            r"its own anchor \(line 3\)"):
+        load_scenarios(path)

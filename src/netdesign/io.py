@@ -17,7 +17,10 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.worksheet import Worksheet
 
+from netdesign import yamlfile
 from netdesign.csvfile import (
     CsvError,
     Dialect,
@@ -31,11 +34,14 @@ from netdesign.csvfile import (
 from netdesign.errors import ModelValidationError, Problem
 from netdesign.names import did_you_mean, same_name
 from netdesign.schema import TABLES
+from netdesign.xlsxfile import Untrusted, untrusted_cells
 
 SETTINGS_SHEET = "model"
 SETTINGS_FILES = ("model.yaml", "model.yml")
 FIRST_DATA_ROW = 2  # header is row 1 in both CSV and Excel
 TABLE_FILES = ", ".join(f"{name}.csv" for name in TABLES)
+#: how a cell starts that a spreadsheet may take for a formula (OWASP, "CSV injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 log = logging.getLogger("netdesign.io")
 
@@ -129,8 +135,8 @@ def _read_settings(entries: list[Path], errors: list[Error], notes: list[str]) -
     if settings_file.name not in SETTINGS_FILES:
         _note(notes, f"{settings_file.name} read as model.yaml")
     try:
-        text = decode(settings_file.read_bytes())[0]
-        settings = yaml.safe_load(text) or {}
+        text = decode(yamlfile.read_bytes(settings_file))[0]
+        settings = yamlfile.load(text) or {}
     except (OSError, UnreadableText) as err:
         errors.append(("model.yaml", "-", "-", f"cannot read {settings_file.name} ({err})",
                        "a text file of 'key: value' lines"))
@@ -307,6 +313,7 @@ def _read_workbook(book: Path) -> RawModel:
     try:
         sheets = pd.read_excel(book, sheet_name=None, dtype=object, engine="openpyxl",
                                header=None)
+        untrusted = untrusted_cells(book)
     except Exception as err:
         reason = f"{type(err).__name__}: {err}".strip().rstrip(":")
         raise ModelValidationError(book, [Problem(
@@ -326,6 +333,7 @@ def _read_workbook(book: Path) -> RawModel:
     extra = settings.get("extra_columns") if isinstance(settings.get("extra_columns"), dict) else {}
     extra_tables = _names(settings.get("extra_tables"))
     tables, files, headers = {}, {}, {}
+    read: dict[str, str] = {}  # sheet → the table read from it
     for sheet, frame in sheets.items():
         if sheet == settings_name:
             continue
@@ -339,7 +347,32 @@ def _read_workbook(book: Path) -> RawModel:
                                     f"{book.name}[{sheet}]")
         files[name] = f"{book.name}[{sheet}]"
         headers[name] = [_text(v) for v in frame.iloc[0]] if len(frame) else []
+        read[sheet] = name
+    if settings_name is not None:
+        read[settings_name] = "model.yaml"
+    for sheet, table in read.items():
+        errors += _untrusted_errors(sheet, table, sheets[sheet], untrusted.get(sheet, []))
     return RawModel(book, settings, tables, files, errors, notes, headers=headers)
+
+
+def _untrusted_errors(sheet: str, table: str, frame: pd.DataFrame,
+                      cells: list[Untrusted]) -> list[Error]:
+    """A formula without a saved value, or a merged range, of a sheet that was read: an error
+    at its first cell (named by its header, or its setting on the model sheet)."""
+    errors: list[Error] = []
+    for cell in cells:
+        column, row = range_boundaries(cell.ref)[:2]
+        at = (row - 1, 0) if table == "model.yaml" else (0, column - 1)
+        inside = at[0] < frame.shape[0] and at[1] < frame.shape[1]
+        label = (_text(frame.iat[at]) if inside else "") or get_column_letter(column)
+        if cell.formula is not None:
+            errors.append((table, row, label, f"formula {cell.formula} in {sheet}!{cell.ref} "
+                           "has no saved value", "a value: open and save the workbook in Excel "
+                           "(which saves each formula's value), or enter the value"))
+        else:
+            errors.append((table, row, label, f"merged cells {sheet}!{cell.ref}",
+                           "one value in each cell: unmerge the cells and fill every one"))
+    return errors
 
 
 def _unknown_sheet(sheet: str, frame: pd.DataFrame, name: str | None, extra_tables: list[str],
@@ -382,7 +415,7 @@ def _yaml_scalar(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return yaml.safe_load(value)
+        return yamlfile.load(value)
     except yaml.YAMLError:
         return value  # validation reports it as found text
 
@@ -436,6 +469,17 @@ def _setting_cell(value: Any) -> Any:
     return yaml.safe_dump(value).strip().removesuffix("\n...").strip()
 
 
+def text_cells(sheet: Worksheet) -> None:
+    """Text that starts like a formula (:data:`FORMULA_STARTS`) is stored as text, with Excel's
+    quote prefix so editing the cell keeps it text: no spreadsheet evaluates it. Numbers stay
+    numbers."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def write_workbook(raw: RawModel, book: Path) -> None:
     """Write a model as one sheet per table plus a ``model`` sheet of dotted settings."""
     book.parent.mkdir(parents=True, exist_ok=True)
@@ -452,6 +496,8 @@ def write_workbook(raw: RawModel, book: Path) -> None:
             for column in sheet.columns:
                 width = max(len(str(c.value or "")) for c in column[:200])
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 40)
+        for sheet in writer.sheets.values():
+            text_cells(sheet)
 
 
 def _text(value: Any) -> str:

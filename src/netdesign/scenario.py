@@ -37,6 +37,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from netdesign import yamlfile
 from netdesign.data import ModelData
 from netdesign.effects import mark_no_effect
 from netdesign.errors import ScenarioError
@@ -104,7 +105,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     """All runs of one scenario file: one per sweep point (the grid's cartesian product)."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yamlfile.load(yamlfile.read_bytes(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ScenarioError(f"{path}: cannot read YAML: {err}") from None
     try:
@@ -147,7 +148,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ScenarioError(f"--set {item!r}: expected key=value")
         try:
-            out[key.strip()] = yaml.safe_load(value)
+            out[key.strip()] = yamlfile.load(value)
         except yaml.YAMLError as err:
             raise ScenarioError(f"--set {item!r}: the value is not a YAML scalar ({err})") from None
     return out

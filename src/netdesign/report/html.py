@@ -9,9 +9,12 @@ prints and can be searched without running anything.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -52,7 +55,25 @@ SWITCH_JS = """
 })();
 """
 
-e = html.escape
+
+def e(value: object) -> str:
+    """The one way a value reaches the page: as text, with ``& < > " '`` escaped (so it is
+    safe in element content and in quoted attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+def _escaped(format_text: Callable[..., str]) -> Callable[..., str]:
+    """A :mod:`fmt` function whose text goes through :func:`e`: money carries the currency,
+    free text from model.yaml."""
+
+    @functools.wraps(format_text)
+    def shown(*args: Any, **kwargs: Any) -> str:
+        return e(format_text(*args, **kwargs))
+
+    return shown
+
+
+money, compact_money, kpi = map(_escaped, (fmt.money, fmt.compact_money, fmt.kpi))
 
 
 class Page:
@@ -150,8 +171,8 @@ class Page:
 
     def delta_cell(self, value: float, base: float, lower_better: bool | None,
                    show=None, show_delta=None) -> tuple[str, str]:
-        show = show or (lambda v: fmt.money(v, self.cur))
-        show_delta = show_delta or (lambda v: fmt.money(v, self.cur, sign=True))
+        show = show or (lambda v: money(v, self.cur))
+        show_delta = show_delta or (lambda v: money(v, self.cur, sign=True))
         if not fmt.ok(value):
             return "–", "num"
         text = show(value)
@@ -178,7 +199,7 @@ class Page:
         best = self.best()
         if base in d.solved:
             total = d.objective(base)
-            cards.append(self.card("Baseline total landed cost", fmt.compact_money(total, self.cur),
+            cards.append(self.card("Baseline total landed cost", compact_money(total, self.cur),
                                    "per year, incl. purchase", hero=True))
             if best:
                 delta = d.objective(best) - total
@@ -186,11 +207,11 @@ class Page:
                 profit = moved.get("economic_profit", math.nan)
                 ebit = moved.get("ebit", math.nan)
                 tone = self.tone(-profit if fmt.ok(profit) else delta, True)
-                gain = (f'<b class="{tone}">{fmt.compact_money(profit, self.cur, sign=True)}</b> '
+                gain = (f'<b class="{tone}">{compact_money(profit, self.cur, sign=True)}</b> '
                         "economic profit / yr" + (
-                            f" (EBIT {fmt.compact_money(ebit, self.cur, sign=True)})"
+                            f" (EBIT {compact_money(ebit, self.cur, sign=True)})"
                             if fmt.ok(ebit) else "") if fmt.ok(profit) else
-                        f'<b class="{tone}">{fmt.compact_money(delta, self.cur, sign=True)}</b> '
+                        f'<b class="{tone}">{compact_money(delta, self.cur, sign=True)}</b> '
                         "cost / yr")
                 if self.beats_baseline(best):
                     cards.append(self.card("Best scenario", e(best), gain, hero=True))
@@ -214,9 +235,9 @@ class Page:
                     lower = (True if name in fmt.LOWER_IS_BETTER else False
                              if name in fmt.HIGHER_IS_BETTER else None)
                     sub = (f'best scenario: <b class="{self.tone(dv, lower, 1e-9)}">'
-                           f'{fmt.kpi(name, kx[name], units.get(name, ""), self.cur)}</b>')
+                           f'{kpi(name, kx[name], units.get(name, ""), self.cur)}</b>')
                 cards.append(self.card(fmt.label(name),
-                                       fmt.kpi(name, value, units.get(name, ""), self.cur), sub))
+                                       kpi(name, value, units.get(name, ""), self.cur), sub))
         parts.append(f'<div class="cards">{"".join(cards)}</div>')
         if self.best():
             parts.append(self.best_callout(self.best()))
@@ -279,8 +300,8 @@ class Page:
         low, high = c.get(f"{name}_low", math.nan), c.get(f"{name}_high", math.nan)
         if not (fmt.ok(low) and fmt.ok(high)):
             return ""
-        text = (f'<span class="dl neutral">[{fmt.money(low, self.cur, sign=True)}, '
-                f'{fmt.money(high, self.cur, sign=True)}]</span>')
+        text = (f'<span class="dl neutral">[{money(low, self.cur, sign=True)}, '
+                f'{money(high, self.cur, sign=True)}]</span>')
         if c.get(f"{name}_significant", 0.0) < 0.5:
             text += '<span class="dl ns">not significant at this gap</span>'
         return text
@@ -290,15 +311,15 @@ class Page:
         delta = d.objective(best) - d.objective(d.baseline)
         case = d.finance(best, "capex_case")
         bits = [f"<b>{e(best)}</b> ({e(d.description(best))}) changes total landed cost by "
-                f"<b>{fmt.money(delta, self.cur, sign=True)}</b> a year "
+                f"<b>{money(delta, self.cur, sign=True)}</b> a year "
                 f"({fmt.pct(delta / d.objective(d.baseline), 1, sign=True)})"]
         if "npv" in case:
-            bits.append(f"NPV over the horizon {fmt.money(case['npv'], self.cur)}")
+            bits.append(f"NPV over the horizon {money(case['npv'], self.cur)}")
         invests = case.get("capex", 0.0) > 0 or case.get("closing", 0.0) > 0
         if invests and fmt.ok(case.get("payback_months")):
             bits.append(f"payback {fmt.number(case['payback_months'], 0)} months")
         if "capex" in case and case["capex"] > 0:
-            bits.append(f"CapEx {fmt.money(case['capex'], self.cur)}")
+            bits.append(f"CapEx {money(case['capex'], self.cur)}")
         if not self.beats_baseline(best):
             return ('<div class="callout warn">No scenario improves on the baseline\'s annual '
                     "economic profit by more than the runs' optimality gaps can explain. Closest: "
@@ -338,7 +359,7 @@ class Page:
                 (e("Baseline" if is_base else run_id), "name"),
                 (e(str(row.get("description") or "")), "desc"),
                 (self.status_pill(str(row["status"])), ""),
-                (fmt.money(cost, self.cur), "num"),
+                (money(cost, self.cur), "num"),
                 ("" if is_base else self.signed(delta, True, run_id, "total_cost_delta") + (
                     f'<span class="dl neutral">{fmt.pct(delta / base_cost, 2, sign=True)}</span>'
                     if fmt.ok(delta) and base_cost else "")
@@ -347,7 +368,7 @@ class Page:
                 ("" if is_base else self.signed(profit, False, run_id, "economic_profit_delta")
                     + self.interval(run_id, "economic_profit_delta"), "num"),
                 ("" if is_base else self.signed(cash, False), "num"),
-                ("" if is_base else fmt.money(case.get("npv", math.nan), self.cur)
+                ("" if is_base else money(case.get("npv", math.nan), self.cur)
                     + self.interval(run_id, "npv"), "num"),
                 (payback_text if not is_base else "", "num"),
                 (str(len(d.open_dcs(run_id))) if solved else "–", "num"),
@@ -363,7 +384,7 @@ class Page:
         tone = self.tone(value, lower_better, 0.5)
         if certified and self.certified(run_id).get(f"{certified}_significant", 1.0) < 0.5:
             tone = "neutral"
-        return f'<span class="{tone}">{fmt.money(value, self.cur, sign=True)}</span>'
+        return f'<span class="{tone}">{money(value, self.cur, sign=True)}</span>'
 
     @staticmethod
     def status_pill(status: str) -> str:
@@ -465,14 +486,14 @@ class Page:
                 if base and r != base:
                     row.append(self.delta_cell(table.at[line, r], table.at[line, base], True))
                 else:
-                    row.append((fmt.money(table.at[line, r], self.cur), "num"))
+                    row.append((money(table.at[line, r], self.cur), "num"))
             rows.append(row)
         total = [("Total landed cost", "name")]
         for r in runs:
             if base and r != base:
                 total.append(self.delta_cell(table[r].sum(), table[base].sum(), True))
             else:
-                total.append((fmt.money(table[r].sum(), self.cur), "num"))
+                total.append((money(table[r].sum(), self.cur), "num"))
         rows.append(total)
         return self.table(header, rows, [""] * (len(rows) - 1) + ["total"])
 
@@ -498,10 +519,10 @@ class Page:
                 if base and r != base:
                     row.append(self.delta_cell(
                         v, values[base].get(name, math.nan), lower,
-                        show=lambda x, n=name, u=unit: fmt.kpi(n, x, u, self.cur),
-                        show_delta=lambda x, n=name, u=unit: fmt.kpi(n, x, u, self.cur, sign=True)))
+                        show=lambda x, n=name, u=unit: kpi(n, x, u, self.cur),
+                        show_delta=lambda x, n=name, u=unit: kpi(n, x, u, self.cur, sign=True)))
                 else:
-                    row.append((fmt.kpi(name, v, unit, self.cur), "num"))
+                    row.append((kpi(name, v, unit, self.cur), "num"))
             rows.append(row)
         body = ['<h3>Scenario × KPI <span class="sub">— change vs baseline under each value; '
                 "green is better, red is worse</span></h3>", self.table(header, rows)]
@@ -590,12 +611,12 @@ class Page:
             header += [(self.head(run_id), "num"), ("Δ", "num")]
         rows, classes = [], []
         for line in lines:
-            show = fmts.get(line, lambda v: fmt.money(v, self.cur))
+            show = fmts.get(line, lambda v: money(v, self.cur))
             b, s = base.get(line, math.nan), scen.get(line, math.nan)
             row = [(e(fmt.label(line)), "name"), (show(b), "num")]
             if not is_base:
                 dv = s - b
-                sign_show = fmts.get(line + "_d", lambda v: fmt.money(v, self.cur, sign=True))
+                sign_show = fmts.get(line + "_d", lambda v: money(v, self.cur, sign=True))
                 tone = self.tone(dv, lower.get(line), 0.5 if line not in fmts else 1e-9)
                 row += [(show(s), "num"),
                         (f'<span class="{tone}">{sign_show(dv)}</span>' if fmt.ok(dv) else "–",
@@ -607,7 +628,7 @@ class Page:
             cash = d.finance(run_id, "working_capital_delta").get("cash_released", math.nan)
             tone = self.tone(cash, False, 0.5)
             rows.append([("Cash released (+) / tied up (−)", "name"), ("", "num"), ("", "num"),
-                         (f'<span class="{tone}">{fmt.money(cash, self.cur, sign=True)}</span>',
+                         (f'<span class="{tone}">{money(cash, self.cur, sign=True)}</span>',
                           "num")])
             classes.append("total")
         return self.table(header, rows, classes)
@@ -658,9 +679,9 @@ class Page:
                     invests = cases[r].get("capex", 0.0) > 0 or cases[r].get("closing", 0.0) > 0
                     text = ("–" if not invests else fmt.number(v, 0) if fmt.ok(v) else "never")
                 elif line in ("capex", "capex_later", "closing"):
-                    text = fmt.money(-v if fmt.ok(v) and v else v, self.cur)
+                    text = money(-v if fmt.ok(v) and v else v, self.cur)
                 else:
-                    text = fmt.money(v, self.cur)
+                    text = money(v, self.cur)
                     if line == "npv" and fmt.ok(v):
                         text = f'<span class="{self.tone(v, False, 0.5)}">{text}</span>'
                 row.append((text, "num"))
@@ -793,9 +814,9 @@ class Page:
             rows.append([
                 (e(str(row.run_id)), "name"), (e(str(row.mode)), ""),
                 (self.status_pill(str(row.status)), ""),
-                (fmt.money(row.objective, self.cur), "num"),
-                (fmt.money(row.bound, self.cur), "num"),
-                (fmt.money(getattr(row, "floor", math.nan), self.cur), "num"),
+                (money(row.objective, self.cur), "num"),
+                (money(row.bound, self.cur), "num"),
+                (money(getattr(row, "floor", math.nan), self.cur), "num"),
                 (fmt.pct(row.gap, 2) if fmt.ok(row.gap) else "–", "num"),
                 (fmt.pct(getattr(row, "gap_total", math.nan), 3)
                  if fmt.ok(getattr(row, "gap_total", math.nan)) else "–", "num"),

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from netdesign.io import text_cells
 from netdesign.report import fmt
 from netdesign.report.load import StudyData, study_date
 
@@ -49,11 +50,11 @@ CASH_FLOW_LABELS = {"capex": "CapEx", "closing": "Closing costs",
 
 
 def money_format(currency: str, digits: int = 0) -> str:
-    sym = fmt.symbol(currency).strip()
+    """An Excel number format with the currency's symbol; each of its characters is escaped
+    (``\\$``), so a currency from model.yaml is shown, never read as format codes."""
+    sym = "".join(f"\\{char}" for char in fmt.symbol(currency).strip())
     body = "#,##0" + ("." + "0" * digits if digits else "")
-    if not sym:
-        return f"{body};[Red]-{body}"
-    return f'"{sym}"{body};[Red]-"{sym}"{body}'
+    return f"{sym}{body};[Red]-{sym}{body}"
 
 
 def _clean(value):
@@ -299,6 +300,8 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         "units": INT, "distance_km": INT, "transit_days": DAYS, "freight": money_format(cur, 2),
         "co2_kg": INT, "unit_value": money_format(cur, 2)})
     _forecast_sheets(book, data)
+    for sheet in book.worksheets:
+        text_cells(sheet)
     book.save(path)
     return path
 
