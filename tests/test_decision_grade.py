@@ -385,3 +385,25 @@ def test_a_run_that_only_narrows_the_baseline_keeps_the_baseline_s_bound(tmp_pat
     exact = solve(closed, mip_gap=0)
     assert runs.at["close", "bound"] <= exact.objective * (1 + 1e-9)
     assert runs.at["close", "objective"] >= exact.objective * (1 - 1e-9)
+
+
+def test_a_design_whose_lp_bound_cannot_win_is_not_priced(mini):
+    """Settling prices each run's design in every other run; the LP relaxation with the design
+    fixed bounds what that design can cost, so a design it shows no cheaper is skipped."""
+    model = NetworkModel(mini)
+    best = model.solve(mip_gap=0)
+    good = Design.of(best)
+    closed = sorted(set(mini.facilities["facility"]) - good.open)
+    worse_design = Design(good.open | {closed[0]}, good.options, good.stocked)
+    least = model.design_bound(worse_design)
+    model.fix_design(worse_design)
+    worse = model.solve(mip_gap=0)
+    model.release_design()
+    assert least <= worse.objective * (1 + 1e-9)  # a bound of what the design costs
+    assert model.design_bound(good) <= best.objective * (1 + 1e-9)
+    same, log = exchange(model, best, [("worse", worse_design)], mip_gap=1e-4)
+    assert least >= best.objective  # an extra DC's fixed cost: the bound rules it out
+    assert same is best and log == [{"design_of": "worse", "cost": None, "least_cost": least,
+                                     "incumbent": best.objective, "kept": False}]
+    assert model.design_bound(Design(frozenset({"DC_NOWHERE"}), frozenset(),
+                                     frozenset())) == float("inf")

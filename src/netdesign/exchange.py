@@ -92,13 +92,19 @@ def exchange(model: NetworkModel, results: Results, candidates: list[tuple[str, 
              mip_gap: float, threads: int = 1) -> tuple[Results, list[dict]]:
     """``results`` or the cheapest candidate design priced in ``model``, and the log of every
     pricing (``design_of``, ``cost``, ``incumbent``, ``kept``; cost None where the design is not
-    feasible in this run)."""
+    feasible in this run). A design whose LP bound (``least_cost``, the relaxation with the
+    design fixed) is no cheaper than the incumbent cannot win and is not priced."""
     best, best_values, log = results, model.session.last_values, []
     seen = {Design.of(results)}
     for source, design in candidates:
         if design in seen:
             continue
         seen.add(design)
+        least = model.design_bound(design, threads=threads)
+        if least is not None and least >= best.objective - 1e-9 * abs(best.objective):
+            log.append({"design_of": source, "cost": None, "least_cost": least,
+                        "incumbent": best.objective, "kept": False})
+            continue
         priced = model.price_design(design, bound=results.bound, threads=threads)
         kept = priced is not None and priced.objective < best.objective - 1e-9 * abs(
             best.objective)

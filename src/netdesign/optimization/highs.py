@@ -242,6 +242,22 @@ class HighsSession:
         return SolveOutcome(status, value, value, seconds, "",
                             np.asarray(h.getSolution().col_value, dtype=float), self.floor)
 
+    def relaxed_cost(self, columns: np.ndarray, values: np.ndarray, time_limit: float = 60.0,
+                     threads: int = 1) -> float | None:
+        """The LP relaxation's optimum with ``columns`` fixed at ``values``: a lower bound on the
+        cost of every solution that has them (math.inf when none exists, None when the LP did
+        not finish). The continuous copy's bounds are restored afterwards."""
+        self._continuous()
+        h, c = self._relaxation, self.compiled
+        h.changeColsBounds(len(columns), columns, values, values)
+        try:
+            outcome = self.solve_relaxation(time_limit, threads)
+        finally:
+            h.changeColsBounds(len(columns), columns, c.col_lower[columns], c.col_upper[columns])
+        if outcome.status == "infeasible":
+            return math.inf
+        return outcome.objective if outcome.status == "optimal" else None
+
     def cost_of(self, values: np.ndarray) -> float:
         """Total cost c·x + offset of ``values`` under the current data (floor included)."""
         return float(self.compiled.cost @ values + self.compiled.offset)
