@@ -525,8 +525,7 @@ def study(
     threads per run: solver.threads; exit 0 when every run has a solution)."""
     import time
 
-    from netdesign.compare import compare as compare_runs
-    from netdesign.compare import write_comparison
+    from netdesign.files import folder_lock
     from netdesign.scenario import parse_set
     from netdesign.study import run_study
 
@@ -568,8 +567,23 @@ def study(
             say(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
                 + escape("; ".join(r.diagnosis[:3])))
 
-    run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
-              overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
+    with folder_lock(out):  # the comparison and the report are written under the study's lock
+        run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
+                  overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
+        _study_outputs(model, out, report, started)
+    code = study_exit_code(statuses)
+    if code != EXIT_OK:
+        raise typer.Exit(code)
+
+
+def _study_outputs(model: Path, out: Path, report: bool, started: float) -> None:
+    """Print the forecast accuracy and the comparison, write the comparison CSVs and (with
+    ``report``) the report, and list what was written (``started``: the command's start)."""
+    import time
+
+    from netdesign.compare import compare as compare_runs
+    from netdesign.compare import write_comparison
+
     accuracy = out / "forecast" / "accuracy_segment.csv"
     if accuracy.exists():
         import pandas as pd
@@ -592,9 +606,6 @@ def study(
     report_html = [p for p in paths if p.suffix == ".html"]
     if report_html:
         console.print(f"report: {escape(str(report_html[0]))}")
-    code = study_exit_code(statuses)
-    if code != EXIT_OK:
-        raise typer.Exit(code)
 
 
 def _print_comparison(comparison) -> None:
@@ -620,13 +631,16 @@ def compare(
     """Scenarios × KPIs and cost lines, absolute and delta vs the baseline (table + CSV)."""
     from netdesign.compare import compare as compare_runs
     from netdesign.compare import write_comparison
+    from netdesign.files import folder_lock
 
-    try:
-        comparison = compare_runs(_study_folder(study_dir), baseline)
-    except (KeyError, ValueError) as err:
-        raise InputError(str(err).strip("'\"")) from None
-    _print_comparison(comparison)
-    for path in write_comparison(comparison, study_dir):
+    with folder_lock(_study_folder(study_dir)):  # never beside a running study
+        try:
+            comparison = compare_runs(study_dir, baseline)
+        except (KeyError, ValueError) as err:
+            raise InputError(str(err).strip("'\"")) from None
+        _print_comparison(comparison)
+        paths = write_comparison(comparison, study_dir)
+    for path in paths:
         console.print(f"wrote {escape(str(path))}")
 
 
@@ -637,9 +651,12 @@ def report(
                                                "study.json")] = None,
 ) -> None:
     """Write the offline HTML report (report.html) and the finance workbook (study.xlsx)."""
+    from netdesign.files import folder_lock
     from netdesign.report import write_report
 
-    for path in write_report(_study_folder(study_dir), model=model):
+    with folder_lock(_study_folder(study_dir)):  # never beside a running study
+        paths = write_report(study_dir, model=model)
+    for path in paths:
         console.print(f"wrote {escape(str(path))}")
 
 

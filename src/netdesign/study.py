@@ -50,6 +50,7 @@ from netdesign.exchange import (
     unsettled_savings,
     with_bound,
 )
+from netdesign.files import folder_lock, write_atomic
 from netdesign.io import read_model
 from netdesign.parametric import Solved, endpoints_first, interpolated_bound
 from netdesign.results import Design, Results
@@ -374,13 +375,25 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
               workers: int = 2, scheduler: str | None = None,
               overrides: dict[str, Any] | None = None, time_limit: float | None = None,
               mip_gap: float | None = None, progress: Progress | None = None) -> Path:
-    """Solve the baseline and every scenario into ``out/results.duckdb``; return ``out``."""
+    """Solve the baseline and every scenario into ``out/results.duckdb``; return ``out``.
+    FolderBusy, before anything is written, when another process holds ``out``
+    (:func:`netdesign.files.folder_lock`)."""
+    out = Path(out)
+    with folder_lock(out):
+        return _run_study(model, scenario_paths, out, workers=workers, scheduler=scheduler,
+                          overrides=overrides, time_limit=time_limit, mip_gap=mip_gap,
+                          progress=progress)
+
+
+def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *, workers: int,
+               scheduler: str | None, overrides: dict[str, Any] | None,
+               time_limit: float | None, mip_gap: float | None,
+               progress: Progress | None) -> Path:
+    """:func:`run_study` with ``out`` locked."""
     from netdesign.store import ResultsStore
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
-    (out / "study.json").write_text(json.dumps({
+    write_atomic(out / "study.json", json.dumps({
         "model": str(Path(model).resolve()),
         "scenarios": [str(Path(p).resolve()) for p in scenario_paths],
         "overrides": overrides or {}, "started": _now()}, indent=2, default=str))
