@@ -4,16 +4,24 @@ sweep is stored point by point and a large one asks for --yes."""
 
 from __future__ import annotations
 
+import builtins
+import errno
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 from conftest import tiny_spec_data
 from netdesign.cli import app
+from netdesign.compare import compare, write_comparison
+from netdesign.report import write_report
+from netdesign.store import ResultsStore
+from netdesign.study import run_study
 
 ENV = {**os.environ, "COLUMNS": "200", "NETDESIGN_DEBUG": ""}
 EXACT = ["--set", "solver.mip_gap=0", "--set", "solver.threads=1"]
@@ -66,3 +74,85 @@ def test_a_second_study_into_a_held_folder_fails_before_writing_and_names_the_ho
     # the OS lock died with its process: the folder is usable at once
     compare = CliRunner().invoke(app, ["compare", str(out)], env=ENV)
     assert compare.exit_code == 0, compare.output
+
+
+class _FullDisk:
+    """A file opened for writing on a disk that fills up after ``room`` bytes: the bytes that
+    fit are written, then ENOSPC."""
+
+    def __init__(self, handle, room: int):
+        self._handle, self._room = handle, room
+
+    def write(self, data):
+        fits = data[:self._room]
+        self._handle.write(fits)
+        self._room -= len(fits)
+        if len(fits) < len(data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._handle.close()
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """``full_disk(folder)``: from then on, every file opened for writing under ``folder`` (by
+    Python, pandas, openpyxl) runs out of space after 64 bytes."""
+    real_open = builtins.open
+
+    def arm(folder: Path) -> None:
+        def open_on_full_disk(file, mode="r", *args, **kwargs):
+            handle = real_open(file, mode, *args, **kwargs)
+            writing = any(flag in mode for flag in "wax+")
+            if writing and isinstance(file, str | os.PathLike) and Path(file).resolve(
+                    ).is_relative_to(folder.resolve()):
+                return _FullDisk(handle, 64)
+            return handle
+
+        monkeypatch.setattr(builtins, "open", open_on_full_disk)
+        monkeypatch.setattr(io, "open", open_on_full_disk)
+
+    return arm
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_full_disk_leaves_every_old_output_file_whole(tmp_path, full_disk):
+    model = tiny_spec_data(suppliers=True).write(tmp_path / "model")
+    out = run_study(model, [], tmp_path / "out", workers=1, overrides={"solver.threads": 1})
+    write_report(out, model=model)
+    write_comparison(compare(out), out)
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        results = store.load_results("baseline")
+    results.write(out / "solve")
+    before, solve_before = _contents(out), _contents(out / "solve")
+    assert {"study.json", "report.html", "study.xlsx", "comparison_kpis.csv",
+            "comparison_costs.csv"} <= set(before)
+    assert b"</html>" in before["report.html"]
+
+    full_disk(out)
+    with pytest.raises(OSError, match="No space left"):
+        write_report(out, model=model)
+    with pytest.raises(OSError, match="No space left"):
+        write_comparison(compare(out), out)
+    with pytest.raises(OSError, match="No space left"):
+        results.write(out / "solve")
+    with pytest.raises(OSError, match="No space left"):
+        run_study(model, [], out, workers=1, overrides={"solver.threads": 1})
+    after = _contents(out)
+    after.pop("results.duckdb.wal", None)
+    before.pop("results.duckdb.wal", None)
+    assert after.keys() == before.keys()  # no partial or temporary file left behind
+    for name in ("report.html", "study.xlsx", "comparison_kpis.csv", "comparison_costs.csv",
+                 "study.json"):
+        assert after[name] == before[name], name
+    assert _contents(out / "solve") == solve_before

@@ -173,7 +173,7 @@ def _on_line(model: NetworkModel, task: RunTask, line: list[Solved]) -> Results 
         return None
     log = _log_path(task)
     if log is not None:
-        log.write_text(results.solver_log)
+        write_atomic(log, results.solver_log)
     return results
 
 
