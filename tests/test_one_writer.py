@@ -156,3 +156,58 @@ def test_a_full_disk_leaves_every_old_output_file_whole(tmp_path, full_disk):
                  "study.json"):
         assert after[name] == before[name], name
     assert _contents(out / "solve") == solve_before
+
+
+def test_a_sweep_is_stored_point_by_point_and_resume_runs_only_the_rest(tmp_path, monkeypatch):
+    import netdesign.study as study
+
+    model = tiny_spec_data(suppliers=True).write(tmp_path / "model")
+    scenarios = _scenario(tmp_path / "scenarios", model, "fuel",
+                          sweep={"settings.fuel_index": [1.1, 1.2, 1.3, 1.4, 1.5]})
+    out = tmp_path / "out"
+    exact = {"solver.mip_gap": 0.0, "solver.threads": 1}
+    real_model_for = study._model_for
+    points: list[str] = []
+
+    def killed_at_the_third_point(task, model):
+        if task.run_id != "baseline":
+            points.append(task.run_id)
+            if len(points) == 3:
+                raise KeyboardInterrupt  # the study dies while the third point solves
+        return real_model_for(task, model)
+
+    monkeypatch.setattr(study, "_model_for", killed_at_the_third_point)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(model, [scenarios], out, workers=1, overrides=exact)
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        kept = set(store.runs()["run_id"])
+    assert kept == {"baseline", *points[:2]}  # the two finished points are kept
+    monkeypatch.setattr(study, "_model_for", real_model_for)
+    solved: list[str] = []
+    run_study(model, [scenarios], out, workers=1, overrides=exact,
+              progress=lambda event, outcome: outcome and solved.append(outcome.task.run_id))
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        assert len(store.finished_runs()) == 6
+    assert len(solved) == 3 and not set(solved) & set(points[:2])
+
+
+def test_a_sweep_of_more_than_100_points_asks_for_yes(tmp_path, monkeypatch):
+    import netdesign.study as study
+
+    assert study.SWEEP_CONFIRM == 100
+    monkeypatch.setattr(study, "SWEEP_CONFIRM", 3)  # 101 points would take 40 s to plan here
+    model = tiny_spec_data(suppliers=True).write(tmp_path / "model")
+    scenarios = _scenario(tmp_path / "scenarios", model, "fuel",
+                          sweep={"settings.fuel_index": [1.1, 1.2, 1.3, 1.4]})
+    out = tmp_path / "out"
+    argv = ["study", str(model), "--scenarios", str(scenarios), "--out", str(out), *EXACT,
+            "--no-report"]
+    result = CliRunner().invoke(app, argv, env=ENV)
+    assert result.exit_code == 2, result.output
+    assert "'fuel' has 4 points to run" in result.output
+    assert "at the baseline's" in result.output and "--yes" in result.output
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        assert list(store.runs()["run_id"]) == ["baseline"]
+    result = CliRunner().invoke(app, [*argv, "--yes"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "[4/4] fuel[" in result.output  # progress per point

@@ -37,6 +37,7 @@ from netdesign.errors import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     InputError,
+    Interrupted,
     ModelValidationError,
     ScenarioError,
 )
@@ -80,6 +81,8 @@ def _sigterm_ends_the_command() -> Iterator[None]:
 
 def exit_code_of(err: BaseException) -> int:
     """The exit code for an exception that ended a command."""
+    if isinstance(err, Interrupted):
+        return EXIT_SIGTERM if err.signum == signal.SIGTERM else EXIT_SIGINT
     if isinstance(err, KeyboardInterrupt):
         return EXIT_SIGINT
     if isinstance(err, _Terminated):
@@ -96,6 +99,8 @@ def _report(err: BaseException) -> None:
                           "[/]")
         for problem in err.problems:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+    elif isinstance(err, Interrupted):
+        err_console.print(f"[bold red]{escape(str(err))}[/]", soft_wrap=True)
     elif isinstance(err, KeyboardInterrupt | _Terminated):
         err_console.print("[bold red]interrupted[/]")
     elif isinstance(err, OSError):
@@ -520,9 +525,12 @@ def study(
     time_limit: Annotated[float | None, typer.Option(help="Seconds per run")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap per run")] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML report and workbook")] = True,
+    yes: Annotated[bool, typer.Option("--yes", help="Run sweeps of more than 100 points "
+                                      "without asking")] = False,
 ) -> None:
     """Solve the baseline and every scenario, store them, and print the comparison (HiGHS
-    threads per run: solver.threads; exit 0 when every run has a solution)."""
+    threads per run: solver.threads; exit 0 when every run has a solution). Ctrl-C or SIGTERM
+    keeps every finished run (exit 130 / 143); a second Ctrl-C stops at once."""
     import time
 
     from netdesign.files import folder_lock
@@ -545,6 +553,8 @@ def study(
             say(f"[dim]{elapsed:7.1f}s[/] {escape(event)}")
             return
         r, run_id = outcome.results, escape(outcome.task.run_id)
+        if event.startswith("done "):  # a scenario run: its place among them
+            run_id = f"{escape(f'[{event.split()[1]}]')} {run_id}"
         for entry in outcome.task.change_log:
             if entry.get("warning"):
                 say(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
@@ -569,11 +579,22 @@ def study(
 
     with folder_lock(out):  # the comparison and the report are written under the study's lock
         run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
-                  overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
+                  overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show,
+                  confirm=functools.partial(_confirm_sweep, yes))
         _study_outputs(model, out, report, started)
     code = study_exit_code(statuses)
     if code != EXIT_OK:
         raise typer.Exit(code)
+
+
+def _confirm_sweep(yes: bool, question: str) -> bool:
+    """Whether to run a large sweep: yes with ``--yes``, else asked on a terminal; without one,
+    InputError (exit 2) saying how to run it."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise InputError(f"{question}; pass --yes to run it")
+    return typer.confirm(f"{question}. Run it?", err=True)
 
 
 def _study_outputs(model: Path, out: Path, report: bool, started: float) -> None:
