@@ -400,9 +400,15 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
     second one raises KeyboardInterrupt at once."""
     out = Path(out)
     with folder_lock(out), stop_on_signals():
-        return _run_study(model, scenario_paths, out, workers=workers, scheduler=scheduler,
-                          overrides=overrides, time_limit=time_limit, mip_gap=mip_gap,
-                          progress=progress, confirm=confirm)
+        try:
+            return _run_study(model, scenario_paths, out, workers=workers, scheduler=scheduler,
+                              overrides=overrides, time_limit=time_limit, mip_gap=mip_gap,
+                              progress=progress, confirm=confirm)
+        except RuntimeError as err:
+            # DuckDB turns the KeyboardInterrupt of a second signal during a query into this
+            if stop_requested() and str(err).startswith("Query interrupted"):
+                raise KeyboardInterrupt from None
+            raise
 
 
 def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *, workers: int,
@@ -676,9 +682,7 @@ def _on_local_workers(groups: list[list[RunTask]], workers: int,
     try:
         while pending or any(received[i] < n for i, n in sent.items()):
             if stop_requested() and stopping is None:
-                stopping = time.monotonic()
-                for future in pending:
-                    future.cancel()
+                stopping = time.monotonic()  # the groups not started end at once (_handed_in)
                 _signal_workers(pool, signal.SIGTERM)
             if stopping is not None and time.monotonic() - stopping > STOP_GRACE:
                 return
@@ -691,15 +695,16 @@ def _on_local_workers(groups: list[list[RunTask]], workers: int,
                 yield outcome
             for future in [f for f in pending if f.done()]:
                 index = pending.pop(future)
-                if future.cancelled():
-                    continue
                 if stopping is not None and future.exception() is not None:
                     continue  # a worker stopped before it started: nothing to hand in
                 sent[index] = future.result()
     finally:
-        if pending:  # a worker still busy after the grace, or the caller gave up on us
+        kill = bool(pending) or stopping is not None  # what they finished is in: no need to wait
+        if kill:
             _signal_workers(pool, signal.SIGKILL)
-        pool.shutdown(wait=not pending, cancel_futures=True)
+        # no cancelling on a pool about to break: Python 3.11's executor then fails setting
+        # BrokenProcessPool on a cancelled future (a traceback from its thread)
+        pool.shutdown(wait=not kill, cancel_futures=not kill)
         outbox.close()
         outbox.cancel_join_thread()
 
