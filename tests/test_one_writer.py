@@ -76,6 +76,29 @@ def test_a_second_study_into_a_held_folder_fails_before_writing_and_names_the_ho
     assert compare.exit_code == 0, compare.output
 
 
+def test_the_lock_nests_in_its_thread_and_refuses_another_thread(tmp_path):
+    import threading
+
+    from netdesign.files import FolderBusy, folder_lock
+
+    refused: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            with folder_lock(tmp_path):
+                pass
+        except FolderBusy as err:
+            refused.append(err)
+
+    with folder_lock(tmp_path), folder_lock(tmp_path):  # run_study inside `netdesign study`
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert len(refused) == 1 and f"pid {os.getpid()}" in str(refused[0])
+    with folder_lock(tmp_path):  # released: free again
+        pass
+
+
 class _FullDisk:
     """A file opened for writing on a disk that fills up after ``room`` bytes: the bytes that
     fit are written, then ENOSPC."""

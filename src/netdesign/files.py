@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from netdesign.errors import InputError
 
 LOCK_NAME = ".netdesign.lock"
 
-_held: dict[Path, int] = {}  # folder → nesting depth of this process's lock on it
+_held: dict[Path, tuple[int, int]] = {}  # folder → (thread holding it here, nesting depth)
 
 
 class FolderBusy(InputError):
@@ -70,16 +71,22 @@ def write_atomic(path: str | Path, write: Callable[[Path], Any] | str | bytes) -
 def folder_lock(folder: str | Path) -> Iterator[None]:
     """Hold ``folder``'s lock while inside (created with the folder if missing): FolderBusy,
     before anything is written, when another process holds it. Nested use in one process is
-    allowed (``run_study`` inside ``netdesign study``)."""
+    allowed in the thread that holds it (``run_study`` inside ``netdesign study``); another
+    thread of the same process gets FolderBusy too."""
     import fcntl
 
     folder = Path(folder).resolve()
-    if _held.get(folder):
-        _held[folder] += 1
+    me = threading.get_ident()
+    if folder in _held:
+        owner, depth = _held[folder]
+        if owner != me:
+            with open(folder / LOCK_NAME, "rb") as handle:
+                raise FolderBusy(folder, _holder(handle.fileno()))
+        _held[folder] = (owner, depth + 1)
         try:
             yield
         finally:
-            _held[folder] -= 1
+            _held[folder] = (owner, depth)
         return
     folder.mkdir(parents=True, exist_ok=True)
     handle = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
@@ -93,7 +100,7 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
             "pid": os.getpid(), "host": socket.gethostname(),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": _command()}).encode(), 0)
-        _held[folder] = 1
+        _held[folder] = (me, 1)
         try:
             yield
         finally:

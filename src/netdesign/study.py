@@ -12,7 +12,9 @@ Order of work:
    mutable parameters form one group, solved in one process on one persistent model (update the
    numbers, re-solve warm from the baseline solution) instead of being rebuilt; every other run is
    a group of its own;
-4. each finished run is written to ``DIR/results.duckdb`` in one transaction by this process;
+4. each finished run is written to ``DIR/results.duckdb`` in one transaction by this process,
+   as soon as it is solved (a sweep point by point: workers hand in every run through a queue);
+   Ctrl-C or SIGTERM stops the workers and keeps every finished run (:func:`run_study`);
 5. **settling** (:mod:`netdesign.exchange`): every group is built once more and each run prices
    the designs the other runs found (incumbent exchange), the baseline first, its fixed-network
    runs re-solved when the baseline's design changed; a run whose cost rise over the baseline is
@@ -429,6 +431,7 @@ def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *
     notify = progress or (lambda event, outcome: None)
     with ResultsStore(out / "results.duckdb") as store:
         plan = plan_study(model, scenario_paths, overrides or {}, store.finished_runs(), solver)
+        _stop_if_asked(store)
         stored = set(store.runs()["run_id"])
         forecast = plan.applied["baseline"].forecast if "baseline" in plan.applied else None
         if forecast is not None:
@@ -462,6 +465,7 @@ def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *
         _settle_study(store, plan, solved, base, groups, workers, scheduler, notify)
         _stop_if_asked(store)
         add_finance(store, plan.applied)
+        _stop_if_asked(store)  # a stop asked for now still ends the command (no report)
     return out
 
 
