@@ -25,10 +25,12 @@ Order of work:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -672,14 +674,11 @@ def _on_local_workers(groups: list[list[RunTask]], workers: int,
     outbox = context.Queue()
     # the workers start with Ctrl-C ignored: the terminal sends it to them too, and only this
     # process decides what to keep (it asks them to stop with SIGTERM)
-    previous = _ignore_sigint()
-    try:
+    with _sigint_ignored():
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                    initializer=_worker_start, initargs=(os.getpid(), outbox))
         pending: dict[Future, int] = {pool.submit(_handed_in, work, i, g): i
                                       for i, g in enumerate(groups)}
-    finally:
-        _ignore_sigint(previous)
     sent: dict[int, int] = {}  # group → outcomes its worker put into the outbox
     received = dict.fromkeys(range(len(groups)), 0)
     stopping: float | None = None
@@ -696,7 +695,7 @@ def _on_local_workers(groups: list[list[RunTask]], workers: int,
                 pass
             else:
                 received[index] += 1
-                yield outcome
+                yield pickle.loads(outcome)  # pickled by this project's own worker
             for future in [f for f in pending if f.done()]:
                 index = pending.pop(future)
                 if stopping is not None and future.exception() is not None:
@@ -713,21 +712,23 @@ def _on_local_workers(groups: list[list[RunTask]], workers: int,
         outbox.cancel_join_thread()
 
 
-def _ignore_sigint(handler: Any = None) -> Any:
-    """Set SIGINT's handler (default: ignore it) in the main thread; return the previous one."""
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while inside (in the main thread; processes spawned meanwhile inherit it)."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        return None
-    if handler is None:
-        return signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return signal.signal(signal.SIGINT, handler)
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def _signal_workers(pool: ProcessPoolExecutor, signum: int) -> None:
-    import contextlib
-
     for process in list((pool._processes or {}).values()):  # no public list of the workers
         with contextlib.suppress(ProcessLookupError, TypeError):
             os.kill(process.pid, signum)
@@ -756,13 +757,14 @@ def _worker_start(parent: int, outbox: Any) -> None:
 
 def _handed_in(work: Callable[[list[RunTask]], Iterable[RunOutcome]], index: int,
                group: list[RunTask]) -> int:
-    """Run ``work`` on a group in a worker, putting each outcome into the outbox as it comes;
-    return how many were put."""
+    """Run ``work`` on a group in a worker, putting each outcome into the outbox as it comes
+    (pickled here, so a failure to pickle fails the group instead of losing the outcome in the
+    queue's thread); return how many were put."""
     count = 0
     if stop_requested():
         return count
     for outcome in work(group):
-        _OUTBOX.put((index, outcome))
+        _OUTBOX.put((index, pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)))
         count += 1
     return count
 
