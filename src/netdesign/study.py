@@ -202,10 +202,10 @@ def _start_from_design(model: NetworkModel, task: RunTask) -> Results | None:
         return None
     log = _log_path(task)
     if log is not None:
-        log.write_text(f"netdesign: this run only narrows the baseline's choices, so the "
-                       f"baseline's bound {task.bound:.10g} bounds it; the baseline's design "
-                       f"priced here costs {priced.objective:.10g} (gap {priced.gap:.3%})\n"
-                       + priced.solver_log)
+        write_atomic(log, f"netdesign: this run only narrows the baseline's choices, so the "
+                     f"baseline's bound {task.bound:.10g} bounds it; the baseline's design "
+                     f"priced here costs {priced.objective:.10g} (gap {priced.gap:.3%})\n"
+                     + priced.solver_log)
     return priced
 
 
