@@ -37,6 +37,7 @@ from netdesign.errors import (
     EXIT_SIGINT,
     EXIT_SIGTERM,
     InputError,
+    Interrupted,
     ModelValidationError,
     ScenarioError,
 )
@@ -80,6 +81,8 @@ def _sigterm_ends_the_command() -> Iterator[None]:
 
 def exit_code_of(err: BaseException) -> int:
     """The exit code for an exception that ended a command."""
+    if isinstance(err, Interrupted):
+        return EXIT_SIGTERM if err.signum == signal.SIGTERM else EXIT_SIGINT
     if isinstance(err, KeyboardInterrupt):
         return EXIT_SIGINT
     if isinstance(err, _Terminated):
@@ -96,6 +99,8 @@ def _report(err: BaseException) -> None:
                           "[/]")
         for problem in err.problems:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+    elif isinstance(err, Interrupted):
+        err_console.print(f"[bold red]{escape(str(err))}[/]", soft_wrap=True)
     elif isinstance(err, KeyboardInterrupt | _Terminated):
         err_console.print("[bold red]interrupted[/]")
     elif isinstance(err, OSError):
@@ -520,13 +525,15 @@ def study(
     time_limit: Annotated[float | None, typer.Option(help="Seconds per run")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap per run")] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML report and workbook")] = True,
+    yes: Annotated[bool, typer.Option("--yes", help="Run sweeps of more than 100 points "
+                                      "without asking")] = False,
 ) -> None:
     """Solve the baseline and every scenario, store them, and print the comparison (HiGHS
-    threads per run: solver.threads; exit 0 when every run has a solution)."""
+    threads per run: solver.threads; exit 0 when every run has a solution). Ctrl-C or SIGTERM
+    keeps every finished run (exit 130 / 143); a second Ctrl-C stops at once."""
     import time
 
-    from netdesign.compare import compare as compare_runs
-    from netdesign.compare import write_comparison
+    from netdesign.files import folder_lock
     from netdesign.scenario import parse_set
     from netdesign.study import run_study
 
@@ -546,6 +553,8 @@ def study(
             say(f"[dim]{elapsed:7.1f}s[/] {escape(event)}")
             return
         r, run_id = outcome.results, escape(outcome.task.run_id)
+        if event.startswith("done "):  # a scenario run: its place among them
+            run_id = f"{escape(f'[{event.split()[1]}]')} {run_id}"
         for entry in outcome.task.change_log:
             if entry.get("warning"):
                 say(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
@@ -568,8 +577,34 @@ def study(
             say(f"[dim]{elapsed:7.1f}s[/] [yellow]! {run_id}[/]: {r.status}; "
                 + escape("; ".join(r.diagnosis[:3])))
 
-    run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
-              overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show)
+    with folder_lock(out):  # the comparison and the report are written under the study's lock
+        run_study(model, list(scenarios), out, workers=workers, scheduler=scheduler,
+                  overrides=overrides, time_limit=time_limit, mip_gap=gap, progress=show,
+                  confirm=functools.partial(_confirm_sweep, yes))
+        _study_outputs(model, out, report, started)
+    code = study_exit_code(statuses)
+    if code != EXIT_OK:
+        raise typer.Exit(code)
+
+
+def _confirm_sweep(yes: bool, question: str) -> bool:
+    """Whether to run a large sweep: yes with ``--yes``, else asked on a terminal; without one,
+    InputError (exit 2) saying how to run it."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise InputError(f"{question}; pass --yes to run it")
+    return typer.confirm(f"{question}. Run it?", err=True)
+
+
+def _study_outputs(model: Path, out: Path, report: bool, started: float) -> None:
+    """Print the forecast accuracy and the comparison, write the comparison CSVs and (with
+    ``report``) the report, and list what was written (``started``: the command's start)."""
+    import time
+
+    from netdesign.compare import compare as compare_runs
+    from netdesign.compare import write_comparison
+
     accuracy = out / "forecast" / "accuracy_segment.csv"
     if accuracy.exists():
         import pandas as pd
@@ -592,9 +627,6 @@ def study(
     report_html = [p for p in paths if p.suffix == ".html"]
     if report_html:
         console.print(f"report: {escape(str(report_html[0]))}")
-    code = study_exit_code(statuses)
-    if code != EXIT_OK:
-        raise typer.Exit(code)
 
 
 def _print_comparison(comparison) -> None:
@@ -620,13 +652,16 @@ def compare(
     """Scenarios × KPIs and cost lines, absolute and delta vs the baseline (table + CSV)."""
     from netdesign.compare import compare as compare_runs
     from netdesign.compare import write_comparison
+    from netdesign.files import folder_lock
 
-    try:
-        comparison = compare_runs(_study_folder(study_dir), baseline)
-    except (KeyError, ValueError) as err:
-        raise InputError(str(err).strip("'\"")) from None
-    _print_comparison(comparison)
-    for path in write_comparison(comparison, study_dir):
+    with folder_lock(_study_folder(study_dir)):  # never beside a running study
+        try:
+            comparison = compare_runs(study_dir, baseline)
+        except (KeyError, ValueError) as err:
+            raise InputError(str(err).strip("'\"")) from None
+        _print_comparison(comparison)
+        paths = write_comparison(comparison, study_dir)
+    for path in paths:
         console.print(f"wrote {escape(str(path))}")
 
 
@@ -637,9 +672,12 @@ def report(
                                                "study.json")] = None,
 ) -> None:
     """Write the offline HTML report (report.html) and the finance workbook (study.xlsx)."""
+    from netdesign.files import folder_lock
     from netdesign.report import write_report
 
-    for path in write_report(_study_folder(study_dir), model=model):
+    with folder_lock(_study_folder(study_dir)):  # never beside a running study
+        paths = write_report(study_dir, model=model)
+    for path in paths:
         console.print(f"wrote {escape(str(path))}")
 
 

@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from netdesign.certify import Bounds, cost_delta
+from netdesign.files import write_atomic
 from netdesign.finance import PNL_ORDER
 from netdesign.kpis import KPIS, UNITS
 from netdesign.results import COST_LINES
@@ -507,9 +508,9 @@ def write_comparison(c: Comparison, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "comparison_kpis.csv", out / "comparison_costs.csv"]
-    _interleave(c.kpis, c.kpi_deltas).to_csv(paths[0])
-    _interleave(c.costs, c.cost_deltas).to_csv(paths[1])
+    write_atomic(paths[0], _interleave(c.kpis, c.kpi_deltas).to_csv)
+    write_atomic(paths[1], _interleave(c.costs, c.cost_deltas).to_csv)
     if len(c.pnl.columns):
         paths.append(out / "comparison_pnl.csv")
-        _interleave(c.pnl, c.pnl_deltas).to_csv(paths[2])
+        write_atomic(paths[2], _interleave(c.pnl, c.pnl_deltas).to_csv)
     return paths

@@ -56,3 +56,12 @@ class ScenarioError(ValueError):
 
 class InputError(ValueError):
     """A file or argument that cannot be used at all (not a study folder, unknown run id, ...)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command stopped by a signal (``signum``: SIGINT or SIGTERM) after keeping what it had
+    finished; the message is the one line the command line prints."""
+
+    def __init__(self, signum: int, message: str):
+        self.signum = signum
+        super().__init__(message)

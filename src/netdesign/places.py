@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import os
-import tempfile
 from io import BytesIO, StringIO
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import pandas as pd
 
 from netdesign.csvfile import Dialect
 from netdesign.data import ModelData
+from netdesign.files import write_atomic
 from netdesign.io import number_columns, read_model
 
 DIGITS = 6  # about 0.1 m
@@ -72,7 +71,7 @@ def _write_csv(path: Path, frame: pd.DataFrame, dialect: Dialect, table: str) ->
                "UTF-16 BE": lambda: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
                "Windows-1252": lambda: text.encode("cp1252", errors="replace"),
                }.get(dialect.encoding, lambda: text.encode("utf-8"))()
-    _replace(path, content)
+    write_atomic(path, content)
 
 
 def _write_workbook(book: Path, files: dict[str, str], places: pd.DataFrame) -> dict[str, int]:
@@ -94,17 +93,7 @@ def _write_workbook(book: Path, files: dict[str, str], places: pd.DataFrame) -> 
         written[f"{book.name}[{sheet_name}]"] = len(rows)
     buffer = BytesIO()
     workbook.save(buffer)
-    _replace(book, buffer.getvalue())
+    write_atomic(book, buffer.getvalue())
     return written
 
 
-def _replace(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temporary file in ``path``'s folder, then move it over ``path``."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

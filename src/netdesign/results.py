@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
+
+from netdesign.files import write_atomic
 
 STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
 
@@ -149,12 +152,14 @@ class Results:
         }
 
     def write(self, folder: str | Path) -> Path:
-        """Write every table as CSV plus ``summary.json`` and ``solver.log`` into ``folder``."""
+        """Write every table as CSV plus ``summary.json`` and ``solver.log`` into ``folder``
+        (each file whole or not at all: :func:`netdesign.files.write_atomic`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.costs.rename("value").rename_axis("cost_line").to_csv(folder / "costs.csv")
+        write_atomic(folder / "costs.csv",
+                     self.costs.rename("value").rename_axis("cost_line").to_csv)
         for name in self.TABLES:
-            getattr(self, name).to_csv(folder / f"{name}.csv", index=False)
-        (folder / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=float))
-        (folder / "solver.log").write_text(self.solver_log)
+            write_atomic(folder / f"{name}.csv", partial(getattr(self, name).to_csv, index=False))
+        write_atomic(folder / "summary.json", json.dumps(self.summary(), indent=2, default=float))
+        write_atomic(folder / "solver.log", self.solver_log)
         return folder

@@ -27,7 +27,9 @@ file openable with the earlier (committed) runs intact: DuckDB writes a transact
 write-ahead log only at commit and replays the log on the next open.
 
 **One writer.** Only one process (the study's parent) opens the file to write; workers return
-their results to it. DuckDB locks the file: while a process has it open read-write, no other
+their results to it. Between commands, the study folder's lock
+(:func:`netdesign.files.folder_lock`) keeps a second study, ``report`` or ``compare`` from
+starting while one runs. DuckDB locks the file: while a process has it open read-write, no other
 process can open it, not even read-only (readers such as :func:`netdesign.compare.compare` open it
 ``read_only=True`` once the study is done; several reading processes may share it). Within the
 writing process, use one read-write ``ResultsStore`` per file (read-only ones may be opened

@@ -12,7 +12,9 @@ Order of work:
    mutable parameters form one group, solved in one process on one persistent model (update the
    numbers, re-solve warm from the baseline solution) instead of being rebuilt; every other run is
    a group of its own;
-4. each finished run is written to ``DIR/results.duckdb`` in one transaction by this process;
+4. each finished run is written to ``DIR/results.duckdb`` in one transaction by this process,
+   as soon as it is solved (a sweep point by point: workers hand in every run through a queue);
+   Ctrl-C or SIGTERM stops the workers and keeps every finished run (:func:`run_study`);
 5. **settling** (:mod:`netdesign.exchange`): every group is built once more and each run prices
    the designs the other runs found (incumbent exchange), the baseline first, its fixed-network
    runs re-solved when the baseline's design changed; a run whose cost rise over the baseline is
@@ -23,14 +25,16 @@ Order of work:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import time
 import traceback
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +45,7 @@ import pandas as pd
 
 from netdesign.certify import Bounds, benefit_delta, cost_delta, npv_interval
 from netdesign.data import ModelData
+from netdesign.errors import InputError, Interrupted
 from netdesign.exchange import (
     design_fits,
     exchange,
@@ -50,7 +55,9 @@ from netdesign.exchange import (
     unsettled_savings,
     with_bound,
 )
+from netdesign.files import folder_lock, write_atomic
 from netdesign.io import read_model
+from netdesign.optimization.highs import STOP, stop_on_signals, stop_requested
 from netdesign.parametric import Solved, endpoints_first, interpolated_bound
 from netdesign.results import Design, Results
 from netdesign.scenario import (
@@ -117,17 +124,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
-    """Solve runs in order, reusing one persistent model while the changes are number-only.
+def execute_group(tasks: list[RunTask]) -> Iterator[RunOutcome]:
+    """Solve runs in order, reusing one persistent model while the changes are number-only;
+    yield each run's outcome as it is solved, and none after a stop request (Ctrl-C, SIGTERM).
 
     A run on a line of one cost parameter between two solved runs (:mod:`netdesign.parametric`)
     is first settled from them: the best of their solutions priced at its numbers against the
     concavity bound; only if that leaves the gap open is it searched. A run on a model of its
     own starts from the baseline's design, priced in it, where that design fits."""
-    outcomes: list[RunOutcome] = []
     model: NetworkModel | None = None
     line = list(tasks[0].neighbours) if tasks else []
     for task in tasks:
+        if stop_requested():
+            return
         started = _now()
         try:
             model, reused = _model_for(task, model)
@@ -142,12 +151,12 @@ def execute_group(tasks: list[RunTask]) -> list[RunOutcome]:
             if task.scenario.mode != "fixed_network" and results.ok:
                 line.append(Solved(task.run_id, task.data, results.bound,
                                    model.session.last_values))
-            outcomes.append(RunOutcome(task, results, "", started, _now(),
-                                       model.session.last_values, reused))
+            outcome = RunOutcome(task, results, "", started, _now(), model.session.last_values,
+                                 reused)
         except Exception as err:  # a failed run is stored with its error; the others go on
             model = None
-            outcomes.append(RunOutcome(task, None, _error_text(err), started, _now()))
-    return outcomes
+            outcome = RunOutcome(task, None, _error_text(err), started, _now())
+        yield outcome
 
 
 def _on_line(model: NetworkModel, task: RunTask, line: list[Solved]) -> Results | None:
@@ -172,7 +181,7 @@ def _on_line(model: NetworkModel, task: RunTask, line: list[Solved]) -> Results 
         return None
     log = _log_path(task)
     if log is not None:
-        log.write_text(results.solver_log)
+        write_atomic(log, results.solver_log)
     return results
 
 
@@ -193,10 +202,10 @@ def _start_from_design(model: NetworkModel, task: RunTask) -> Results | None:
         return None
     log = _log_path(task)
     if log is not None:
-        log.write_text(f"netdesign: this run only narrows the baseline's choices, so the "
-                       f"baseline's bound {task.bound:.10g} bounds it; the baseline's design "
-                       f"priced here costs {priced.objective:.10g} (gap {priced.gap:.3%})\n"
-                       + priced.solver_log)
+        write_atomic(log, f"netdesign: this run only narrows the baseline's choices, so the "
+                     f"baseline's bound {task.bound:.10g} bounds it; the baseline's design "
+                     f"priced here costs {priced.objective:.10g} (gap {priced.gap:.3%})\n"
+                     + priced.solver_log)
     return priced
 
 
@@ -370,17 +379,51 @@ def _same_tables(a: ModelData, b: ModelData) -> bool:
 Progress = Callable[[str, RunOutcome | None], None]
 
 
+Confirm = Callable[[str], bool]
+
+SWEEP_CONFIRM = 100
+"""A sweep with more points than this to run asks ``confirm`` first (:func:`run_study`)."""
+
+STOP_GRACE = 10.0
+"""Seconds workers get to hand in what they finished after a stop request before being killed."""
+
+
 def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Path, *,
               workers: int = 2, scheduler: str | None = None,
               overrides: dict[str, Any] | None = None, time_limit: float | None = None,
-              mip_gap: float | None = None, progress: Progress | None = None) -> Path:
-    """Solve the baseline and every scenario into ``out/results.duckdb``; return ``out``."""
+              mip_gap: float | None = None, progress: Progress | None = None,
+              confirm: Confirm | None = None) -> Path:
+    """Solve the baseline and every scenario into ``out/results.duckdb``; return ``out``.
+
+    FolderBusy, before anything is written, when another process holds ``out``
+    (:func:`netdesign.files.folder_lock`). Every run is stored as it finishes (a sweep point by
+    point). With ``confirm``, a sweep of more than :data:`SWEEP_CONFIRM` points to run is first
+    put to ``confirm(question)`` (the point count and the time the baseline's solve forecasts);
+    InputError, with only the baseline run, when it answers no. Ctrl-C or SIGTERM (in the main
+    thread) stops the workers, keeps every finished run and raises :class:`Interrupted`; a
+    second one raises KeyboardInterrupt at once."""
+    out = Path(out)
+    with folder_lock(out), stop_on_signals():
+        try:
+            return _run_study(model, scenario_paths, out, workers=workers, scheduler=scheduler,
+                              overrides=overrides, time_limit=time_limit, mip_gap=mip_gap,
+                              progress=progress, confirm=confirm)
+        except RuntimeError as err:
+            # DuckDB turns the KeyboardInterrupt of a second signal during a query into this
+            if stop_requested() and str(err).startswith("Query interrupted"):
+                raise KeyboardInterrupt from None
+            raise
+
+
+def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *, workers: int,
+               scheduler: str | None, overrides: dict[str, Any] | None,
+               time_limit: float | None, mip_gap: float | None,
+               progress: Progress | None, confirm: Confirm | None) -> Path:
+    """:func:`run_study` with ``out`` locked and signals turned into stop requests."""
     from netdesign.store import ResultsStore
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
-    (out / "study.json").write_text(json.dumps({
+    write_atomic(out / "study.json", json.dumps({
         "model": str(Path(model).resolve()),
         "scenarios": [str(Path(p).resolve()) for p in scenario_paths],
         "overrides": overrides or {}, "started": _now()}, indent=2, default=str))
@@ -390,6 +433,7 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
     notify = progress or (lambda event, outcome: None)
     with ResultsStore(out / "results.duckdb") as store:
         plan = plan_study(model, scenario_paths, overrides or {}, store.finished_runs(), solver)
+        _stop_if_asked(store)
         stored = set(store.runs()["run_id"])
         forecast = plan.applied["baseline"].forecast if "baseline" in plan.applied else None
         if forecast is not None:
@@ -403,21 +447,69 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
         for run_id in plan.skipped:
             notify(f"= {run_id}: already stored with the same inputs, skipped", None)
         base = _solve_baseline(store, plan, notify)
+        _stop_if_asked(store)
         design = Design.of(base.results) if base.results is not None and base.results.ok \
             else None
         groups = [_ordered([_with(t, design, base.values, _bound_for(t, base))
                             for t in group], base) for group in plan.groups]
+        if confirm is not None:
+            _confirm_sweeps(groups, base, workers, confirm)
+        total = sum(map(len, groups))
         if groups:
-            notify(f"solving {sum(map(len, groups))} scenario run(s) in {len(groups)} group(s) "
+            notify(f"solving {total} scenario run(s) in {len(groups)} group(s) "
                    f"on {scheduler or f'{workers} local worker(s)'} ...", None)
         solved: dict[str, RunOutcome] = {"baseline": base} if base.results is not None else {}
         for outcome in _run_groups(groups, workers, scheduler):
-            _store(store, outcome)
-            notify("done", outcome)
-            solved[outcome.task.run_id] = outcome
+            if _store(store, outcome):
+                solved[outcome.task.run_id] = outcome
+                notify(f"done {len(solved) - ('baseline' in solved)}/{total}", outcome)
+        _stop_if_asked(store)
         _settle_study(store, plan, solved, base, groups, workers, scheduler, notify)
+        _stop_if_asked(store)
         add_finance(store, plan.applied)
+        _stop_if_asked(store)  # a stop asked for now still ends the command (no report)
     return out
+
+
+def _confirm_sweeps(groups: list[list[RunTask]], base: RunOutcome, workers: int,
+                    confirm: Confirm) -> None:
+    """Put every sweep with more than :data:`SWEEP_CONFIRM` points to run to ``confirm``, with
+    the time the baseline's build and solve forecast for them; InputError when it says no."""
+    points: dict[str, int] = {}
+    for task in (t for group in groups for t in group if t.scenario.point):
+        points[task.scenario.name] = points.get(task.scenario.name, 0) + 1
+    results = base.results
+    each = results.build_seconds + results.solve_seconds if results is not None else None
+    for name, count in points.items():
+        if count <= SWEEP_CONFIRM:
+            continue
+        if each is None or not np.isfinite(each):
+            forecast = "the baseline has no solve time to forecast from"
+        else:
+            forecast = (f"about {_duration(each * count / max(workers, 1))} at the baseline's "
+                        f"{each:.1f}s per run on {workers} worker(s)")
+        question = f"sweep {name!r} has {count:,} points to run ({forecast})"
+        if not confirm(question):
+            raise InputError(f"{question}: not confirmed, nothing but the baseline was run")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _stop_if_asked(store) -> None:
+    """Interrupted (one line: what is kept, how to resume) when a stop was requested."""
+    if not stop_requested():
+        return
+    import signal
+
+    name = "SIGTERM" if STOP.signal == signal.SIGTERM else "SIGINT"
+    raise Interrupted(STOP.signal, f"interrupted ({name}): {len(store.finished_runs())} finished "
+                      f"run(s) kept in {store.path}; the same command resumes with the others")
 
 
 @dataclass
@@ -444,8 +536,8 @@ def _solve_baseline(store, plan: StudyPlan, notify) -> RunOutcome:
                             model=model)
     except Exception as err:
         outcome = _Baseline(task, None, _error_text(err), started, _now())
-    _store(store, outcome)
-    notify("done", outcome)
+    if _store(store, outcome):
+        notify("done", outcome)
     return outcome
 
 
@@ -467,10 +559,11 @@ def _settle_study(store, plan: StudyPlan, solved: dict[str, RunOutcome], base: R
         if getattr(base, "model", None) is None and base.values is not None:
             model.session.last_values = base.values
         settled = _settle(model, base_task, _now())
-        if settled.changed:
-            _store(store, settled)
+        if settled.changed and _store(store, settled):
             notify("settled", settled)
             base = settled
+        if stop_requested():
+            return
         candidates += (("baseline", Design.of(base.results)),)
     reference = Bounds(base.results.objective, base.results.bound)
     design = Design.of(base.results)
@@ -487,9 +580,9 @@ def _settle_study(store, plan: StudyPlan, solved: dict[str, RunOutcome], base: R
            "rises not yet significant tightened ...", None)
     for outcome in _run_groups(todo, workers, scheduler, work=settle_group):
         if outcome.changed and outcome.results is not None:
-            _store(store, outcome)
-            notify("settled", outcome)
-        elif outcome.error:
+            if _store(store, outcome):
+                notify("settled", outcome)
+        elif outcome.error and not stop_requested():
             notify(f"! {outcome.task.run_id}: settling failed ({outcome.error}); its first "
                    "answer stands", None)
 
@@ -539,33 +632,147 @@ def _ordered(group: list[RunTask], base: RunOutcome) -> list[RunTask]:
 
 
 def _run_groups(groups: list[list[RunTask]], workers: int, scheduler: str | None,
-                work=execute_group):
-    """Yield outcomes as groups finish (``work`` on each group), on local processes or a Dask
-    cluster."""
+                work: Callable[[list[RunTask]], Iterable[RunOutcome]] = execute_group
+                ) -> Iterator[RunOutcome]:
+    """Yield outcomes as runs finish (``work`` on each group), on local processes (each run as
+    its worker hands it in) or a Dask cluster (each group as it finishes). After a stop request
+    no new group starts; local workers are asked to stop (SIGTERM: the solve returns its
+    incumbent, the group ends) and what they finished is still yielded, for at most
+    :data:`STOP_GRACE` seconds before they are killed."""
     if not groups:
         return
     if scheduler:
         from distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = [client.submit(work, g, pure=False) for g in groups]
+            futures = [client.submit(_listed, work, g, pure=False) for g in groups]
             for future in as_completed(futures):
                 yield from future.result()
+                if stop_requested():
+                    client.cancel(futures)
+                    return
         return
     if workers <= 1:
         for group in groups:
+            if stop_requested():
+                return
             yield from work(group)
         return
+    yield from _on_local_workers(groups, workers, work)
+
+
+def _on_local_workers(groups: list[list[RunTask]], workers: int,
+                      work: Callable[[list[RunTask]], Iterable[RunOutcome]]
+                      ) -> Iterator[RunOutcome]:
+    """:func:`_run_groups` on a pool of spawned processes, each outcome sent back through a
+    queue as soon as it exists."""
     import multiprocessing
+    import queue
+    import signal
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
-        pending: set[Future] = {pool.submit(work, g) for g in groups}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield from future.result()
+    outbox = context.Queue()
+    # the workers start with Ctrl-C ignored: the terminal sends it to them too, and only this
+    # process decides what to keep (it asks them to stop with SIGTERM)
+    with _sigint_ignored():
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                   initializer=_worker_start, initargs=(os.getpid(), outbox))
+        pending: dict[Future, int] = {pool.submit(_handed_in, work, i, g): i
+                                      for i, g in enumerate(groups)}
+    sent: dict[int, int] = {}  # group → outcomes its worker put into the outbox
+    received = dict.fromkeys(range(len(groups)), 0)
+    stopping: float | None = None
+    try:
+        while pending or any(received[i] < n for i, n in sent.items()):
+            if stop_requested() and stopping is None:
+                stopping = time.monotonic()  # the groups not started end at once (_handed_in)
+                _signal_workers(pool, signal.SIGTERM)
+            if stopping is not None and time.monotonic() - stopping > STOP_GRACE:
+                return
+            try:
+                index, outcome = outbox.get(timeout=0.1)
+            except queue.Empty:
+                pass
+            else:
+                received[index] += 1
+                yield pickle.loads(outcome)  # pickled by this project's own worker
+            for future in [f for f in pending if f.done()]:
+                index = pending.pop(future)
+                if stopping is not None and future.exception() is not None:
+                    continue  # a worker stopped before it started: nothing to hand in
+                sent[index] = future.result()
+    finally:
+        kill = bool(pending) or stopping is not None  # what they finished is in: no need to wait
+        if kill:
+            _signal_workers(pool, signal.SIGKILL)
+        # no cancelling on a pool about to break: Python 3.11's executor then fails setting
+        # BrokenProcessPool on a cancelled future (a traceback from its thread)
+        pool.shutdown(wait=not kill, cancel_futures=not kill)
+        outbox.close()
+        outbox.cancel_join_thread()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while inside (in the main thread; processes spawned meanwhile inherit it)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
+def _signal_workers(pool: ProcessPoolExecutor, signum: int) -> None:
+    for process in list((pool._processes or {}).values()):  # no public list of the workers
+        with contextlib.suppress(ProcessLookupError, TypeError):
+            os.kill(process.pid, signum)
+
+
+_OUTBOX: Any = None  # a worker's queue to the study process (set by _worker_start)
+
+
+def _worker_start(parent: int, outbox: Any) -> None:
+    """Worker initializer: exit with the parent (:func:`_exit_with_parent`), ignore Ctrl-C, and
+    let SIGTERM stop the running solve (its incumbent comes back, status ``interrupted``) and
+    the group; outcomes go to ``outbox``."""
+    import signal
+
+    global _OUTBOX
+    _OUTBOX = outbox
+    _exit_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    STOP.armed = True
+
+    def stop(signum: int, frame: object) -> None:
+        STOP.signal = signum
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _handed_in(work: Callable[[list[RunTask]], Iterable[RunOutcome]], index: int,
+               group: list[RunTask]) -> int:
+    """Run ``work`` on a group in a worker, putting each outcome into the outbox as it comes
+    (pickled here, so a failure to pickle fails the group instead of losing the outcome in the
+    queue's thread); return how many were put."""
+    count = 0
+    if stop_requested():
+        return count
+    for outcome in work(group):
+        _OUTBOX.put((index, pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)))
+        count += 1
+    return count
+
+
+def _listed(work: Callable[[list[RunTask]], Iterable[RunOutcome]],
+            group: list[RunTask]) -> list[RunOutcome]:
+    """``work`` on a group, as a list (what a Dask task can return)."""
+    return list(work(group))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -602,17 +809,23 @@ def _record(task_or_scenario, status: str, results: Results | None, error: str,
     )
 
 
-def _store(store, outcome: RunOutcome) -> None:
+def _store(store, outcome: RunOutcome) -> bool:
+    """Store a run's outcome; not (False) an interrupted one, nor any but a finished one once a
+    stop was requested: those run again on resume."""
     from netdesign.kpis import compute_kpis
+    from netdesign.store import FINISHED
 
     task, results = outcome.task, outcome.results
     status = results.status if results is not None else "error"
+    if status == "interrupted" or (stop_requested() and status not in FINISHED):
+        return False
     record = _record(task.scenario, status, results, outcome.error, task.change_log,
                      outcome.started_at, outcome.finished_at, task.input_hash,
                      task.data.settings.model_dump(mode="json"))
     record = dataclasses.replace(record, exchanges=outcome.exchanges)
     kpis = compute_kpis(task.data, results) if results is not None and results.ok else None
     store.write_run(record, results, kpis)
+    return True
 
 
 def _store_failure(store, scenario: Scenario, error: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from netdesign.data import ModelData
+from netdesign.files import write_atomic
 from netdesign.forecast import accuracy as acc
 from netdesign.forecast.plan import backtest_and_forecast, series_table
 from netdesign.forecast.series import build_panel
@@ -99,9 +101,7 @@ class Forecast:
         paths = []
         for name, table in tables.items():
             path = folder / f"{name}.csv"
-            table.to_csv(path.with_suffix(".tmp"), index=False)
-            path.with_suffix(".tmp").replace(path)
-            paths.append(path)
+            paths.append(write_atomic(path, partial(table.to_csv, index=False)))
         return paths
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pyomo.environ as pyo
 
+from netdesign.files import write_atomic
 from netdesign.optimization.cuts import ProductLinking
 from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome, stop_requested
 from netdesign.optimization.index import ModelIndex, variance_weight
@@ -321,4 +322,4 @@ def complete_segments(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
 def write_log(path: Path | None, text: str) -> None:
     if path is not None:
-        Path(path).write_text(text)
+        write_atomic(path, text)

@@ -18,13 +18,15 @@ __all__ = ["StudyData", "StudyFigures", "load_study", "write_report"]
 
 
 def write_report(study_dir: str | Path, model: str | Path | None = None) -> list[Path]:
-    """Write ``report.html`` and ``study.xlsx`` into ``study_dir``; return their paths."""
+    """Write ``report.html`` and ``study.xlsx`` into ``study_dir``, each whole or not at all
+    (:func:`netdesign.files.write_atomic`); return their paths."""
+    from netdesign.files import write_atomic
     from netdesign.report.html import render
     from netdesign.report.workbook import write_workbook
 
     folder = Path(study_dir)
     data = load_study(folder, model)
     report = folder / "report.html"
-    report.write_text(render(data), encoding="utf-8")
+    write_atomic(report, render(data))
     book = write_workbook(data, folder / "study.xlsx")
     return [report, book]

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from netdesign.files import write_atomic
 from netdesign.io import text_cells
 from netdesign.report import fmt
 from netdesign.report.load import StudyData, study_date
@@ -302,8 +303,7 @@ def write_workbook(data: StudyData, path: Path) -> Path:
     _forecast_sheets(book, data)
     for sheet in book.worksheets:
         text_cells(sheet)
-    book.save(path)
-    return path
+    return write_atomic(path, book.save)
 
 
 def _forecast_sheets(book: Workbook, data: StudyData) -> None:
