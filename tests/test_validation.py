@@ -121,17 +121,17 @@ CASES = [
     ),
     Case(
         "latitude out of range",
-        ["facilities:4:lat: found 95, expected a number ≤ 90"],
+        ["facilities:4:lat: found 95, expected a number from -90 to 90"],
         lambda s: s.set("facilities", 4, "lat", "95"),
     ),
     Case(
         "service level of 1",
-        ["products:2:service_level: found 1, expected a number < 1"],
+        ["products:2:service_level: found 1, expected a number > 0 and < 1"],
         lambda s: s.set("products", 2, "service_level", "1"),
     ),
     Case(
         "fuel share above 1",
-        ["modes:2:fuel_share: found 1.5, expected a number ≤ 1"],
+        ["modes:2:fuel_share: found 1.5, expected a number from 0 to 1"],
         lambda s: s.set("modes", 2, "fuel_share", "1.5"),
     ),
     Case(
@@ -211,7 +211,7 @@ CASES = [
         ["model.yaml:-:horizon_years: found 2.5, expected a whole number",
          "model.yaml:-:sourcing: found 'single-ish', expected one of 'single' or 'multi'",
          "model.yaml:-:inventory.pooling: found 'maybe', expected true or false",
-         "model.yaml:-:solver.threads: found 0, expected a number ≥ 1"],
+         "model.yaml:-:solver.threads: found 0, expected a number from 1 to 64"],
         _settings(horizon_years=2.5, sourcing="single-ish", inventory__pooling="maybe",
                   solver__threads=0),
     ),

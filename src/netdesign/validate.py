@@ -16,12 +16,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from netdesign.data import ModelData
 from netdesign.errors import ModelValidationError, Problem
 from netdesign.io import RawModel, read_model
 from netdesign.names import did_you_mean
-from netdesign.schema import KEYS, LONG_TABLES, REQUIRED_TABLES, TABLES, Settings
+from netdesign.schema import (
+    CONTROL,
+    KEYS,
+    LONG_TABLES,
+    NO_CONTROL,
+    REQUIRED_TABLES,
+    TABLES,
+    Settings,
+)
 
 
 def load_model(path: str | Path, *, forecast: bool = True,
@@ -125,18 +134,34 @@ def _settings(values: dict, problems: list[Problem]) -> Settings | None:
                 problems.append(Problem("model.yaml", "-", key, found,
                                         f"one of {', '.join(known)}"))
                 continue
-            problems.append(Problem("model.yaml", "-", key, _found(e), _expected(e)))
+            problems.append(Problem("model.yaml", "-", key, _found(e),
+                                    _expected(e, _setting_field(e["loc"]))))
         return None
 
 
-def _known_settings(loc: tuple) -> list[str]:
-    """The settings allowed next to an unknown one, e.g. ``service.max_dayz``."""
+def _section(loc: tuple) -> Any:
+    """The settings model holding the setting at ``loc`` (``Settings`` for a top-level key)."""
     model: Any = Settings
     for part in loc[:-1]:
         annotation = model.model_fields[part].annotation
         model = next((a for a in getattr(annotation, "__args__", ()) if a is not type(None)),
                      annotation)
-    return list(model.model_fields)
+    return model
+
+
+def _known_settings(loc: tuple) -> list[str]:
+    """The settings allowed next to an unknown one, e.g. ``service.max_dayz``."""
+    return list(_section(loc).model_fields)
+
+
+def _setting_field(loc: tuple) -> FieldInfo | None:
+    """The schema field of the setting at ``loc``; None inside lists and tuples."""
+    if not loc or not all(isinstance(part, str) for part in loc):
+        return None
+    try:
+        return _section(loc).model_fields.get(loc[-1])
+    except (AttributeError, KeyError):
+        return None
 
 
 def _found(error: dict) -> str:
@@ -170,10 +195,17 @@ _EXPECTED = {
 }
 
 
-def _expected(error: dict) -> str:
+def _expected(error: dict, field: FieldInfo | None = None) -> str:
+    """What the schema wants instead, with both ends of a bounded field's range."""
     kind, ctx = error["type"], error.get("ctx", {})
     if kind in _EXPECTED:
         return _EXPECTED[kind]
+    if kind in _BOUND_ERRORS and field is not None:
+        low, high = _bounds(field)
+        if low is not None and high is not None:
+            if (low[0], high[0]) == ("≥", "≤"):
+                return f"a number from {low[1]:g} to {high[1]:g}"
+            return f"a number {low[0]} {low[1]:g} and {high[0]} {high[1]:g}"
     if kind == "greater_than_equal":
         return f"a number ≥ {ctx['ge']:g}"
     if kind == "greater_than":
@@ -187,6 +219,22 @@ def _expected(error: dict) -> str:
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"].lower()
+
+
+_BOUND_ERRORS = ("greater_than_equal", "greater_than", "less_than_equal", "less_than")
+
+
+def _bounds(field: FieldInfo) -> tuple[tuple[str, float] | None, tuple[str, float] | None]:
+    """(words, number) of a field's lower and upper bound, e.g. ("≥", 1), ("≤", 366)."""
+    low = high = None
+    for meta in field.metadata:
+        for attr, words in (("ge", "≥"), ("gt", ">")):
+            if getattr(meta, attr, None) is not None:
+                low = (words, float(getattr(meta, attr)))
+        for attr, words in (("le", "≤"), ("lt", "<")):
+            if getattr(meta, attr, None) is not None:
+                high = (words, float(getattr(meta, attr)))
+    return low, high
 
 
 def _empty(name: str) -> pd.DataFrame:
@@ -257,7 +305,7 @@ def _rows(
                     continue
                 found = "blank" if e["type"] == "missing" else f"found {_shown(e['input'])}"
                 problems.append(Problem(name, int(frame.index[position]), column, found,
-                                        _expected(e)))
+                                        _expected(e, model.model_fields.get(column))))
             continue
         index.append(frame.index[position])
     if not rows:
@@ -536,6 +584,9 @@ def _columns(
             bad |= wrong | below
             typed[col] = numbers.astype(float)
         else:
+            controlled = cells.str.contains(CONTROL.pattern, regex=True)
+            _report(name, controlled, col, None, NO_CONTROL, problems, cells)
+            bad |= controlled
             typed[col] = cells
     kind = period_kind(typed["period"])
     kinds = kind[kind != ""].value_counts()
