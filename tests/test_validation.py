@@ -75,7 +75,7 @@ def _write(file: str, text: str) -> Callable[[Path], None]:
     return lambda folder: (folder / file).write_text(text)
 
 
-UNSERVED = "expected at least one DC or direct lane within the promise"
+UNSERVED = "expected a path within the promise: a DC lane-mode"
 LOCATION = ("expected a place in the offline gazetteer ('City, ST', 'City, CC', 'City, ST, CC' or "
             "a US ZIP code), or lat and lon")
 TOP_SETTINGS = (
@@ -244,14 +244,16 @@ CASES = [
     ),
     Case(
         "customer no DC reaches within its promise",
-        [f"customers:2:max_days: fastest lane 1.96 days (promise 0.5 days), {UNSERVED}"],
+        ["demand:2:product: customer 'C1', product 'A' cannot be delivered within its "
+         "0.5-day promise (the fastest path takes 1.96 days: promise 0.5 → 1.96 days), "
+         f"{UNSERVED}"],
         lambda s: s.set("customers", 2, "max_days", "0.5"),
     ),
     Case(
         "no mode serves the outbound leg",
-        [f"customers:2:max_days: no lane-mode reaches it (promise 3 days), {UNSERVED}",
-         f"customers:3:max_days: no lane-mode reaches it (promise 3 days), {UNSERVED}",
-         f"customers:4:max_days: no lane-mode reaches it (promise 4 days), {UNSERVED}"],
+        [f"demand:{line}:product: customer '{c}', product '{p}' cannot be delivered at all (no "
+         f"supply, open DC, lane or mode reaches it), {UNSERVED}"
+         for line, c, p in ((2, "C1", "A"), (3, "C2", "A"), (4, "C3", "B"))],
         lambda s: s.set("modes", 2, "legs", "inbound;transfer"),
     ),
     Case(

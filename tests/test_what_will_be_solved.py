@@ -5,6 +5,11 @@ file, row and column; valid models are not refused.
 * numeric extremes are out of each field's documented range, not a crash deep in HiGHS or the
   finance step;
 * control characters in an id or a name are refused where they are written;
+* every customer × product with demand has a supply → (DC →) customer path within its promise
+  in the network the model is built from, also after a scenario's changes, and the service band
+  can be met; the message names the pair and the promise that would serve it, as the
+  infeasibility diagnosis does;
+* direct-only supply and allowed unmet demand are not refused by the DC-capacity check.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelkit import Kit
+from modelkit import Kit, units
+from netdesign.io import read_model
+from netdesign.scenario import apply_scenario, load_scenarios
+from netdesign.solve import solve
 from netdesign.validate import ModelValidationError, load_model
 
 #: the documented cap of solver.threads (netdesign.schema.MAX_THREADS)
@@ -105,3 +113,105 @@ def test_control_characters_in_a_demand_history(tmp_path: Path):
         "period between the first and the last",
         "demand_history:5:product: found 'P\\x1b', expected text without control characters "
         "(U+0000–U+001F, U+007F)"]
+
+
+# -- item 12: reachability per customer × product, after scenario changes --------------------------
+
+REACH = ("expected a path within the promise: a DC (or direct) lane-mode that the product's "
+         "supply reaches")
+
+
+def two_suppliers() -> Kit:
+    """C1 wants P and Q within 2 days. Only A receives P (from SP); both A and B receive Q and
+    both are within the promise. Closing A leaves C1 with a DC within its promise (B), but not
+    for P: the per-customer check passed it and the solver died in demand_satisfaction."""
+    kit = Kit("two suppliers", service={"max_days": 2})
+    kit.product("P").product("Q")
+    kit.supplier("SP").supplier("SQ").supply("SP", "P", 1.0).supply("SQ", "Q", 1.0)
+    kit.dc("A").dc("B").customer("C1")
+    kit.demand("C1", "P", 100).demand("C1", "Q", 100)
+    return kit.lanes({("SP", "A"): 0.0, ("SQ", "A"): 0.0, ("SQ", "B"): 0.0,
+                      ("A", "C1"): (1.0, 1.0), ("B", "C1"): (1.0, 1.5), ("SP", "C1"): (5.0, 3.0)})
+
+
+def close_a(folder: Path, tmp_path: Path):
+    path = tmp_path / "close_a.yaml"
+    path.write_text(yaml.safe_dump({"name": "close_a", "changes": [
+        {"table": "facilities", "where": {"facility": "A"}, "set": {"status": "forced_closed"}}]}))
+    return apply_scenario(read_model(folder), load_scenarios(path)[0])
+
+
+def test_a_scenario_closing_the_only_supplied_dc_names_customer_and_product(tmp_path: Path):
+    folder = two_suppliers().folder(tmp_path)
+    assert load_model(folder).demand.shape[0] == 2  # the model itself is fine
+    with pytest.raises(ModelValidationError) as info:
+        close_a(folder, tmp_path)
+    assert [str(p) for p in info.value.problems] == [
+        "demand:2:product: customer 'C1', product 'P' cannot be delivered within its 2-day "
+        f"promise (the fastest path takes 3.00 days: promise 2 → 3 days), {REACH}"]
+
+
+def test_the_named_change_makes_the_scenario_solvable(tmp_path: Path):
+    kit = two_suppliers()
+    kit.update("customers", "C1", max_days=3)
+    run = close_a(kit.folder(tmp_path), tmp_path)
+    assert solve(run.data, time_limit=30, mip_gap=0).status == "optimal"
+
+
+def test_a_product_no_supplier_reaches_at_all(tmp_path: Path):
+    kit = two_suppliers().drop("lanes", "SP", "C1", "road").drop("lanes", "SP", "A", "road")
+    assert problems(kit.folder(tmp_path)) == [
+        "demand:2:product: customer 'C1', product 'P' cannot be delivered at all (no supply, "
+        f"open DC, lane or mode reaches it), {REACH}"]
+
+
+def test_an_impossible_service_band_names_the_slow_pairs(tmp_path: Path):
+    kit = two_suppliers().set("service.band", {"days": 0.5, "share": 0.9})
+    assert problems(kit.folder(tmp_path)) == [
+        "model.yaml:-:service.band: at most 0 of 200 units/year (0.0%) can arrive within 0.5 "
+        "days; too slow on every path: C1/P (1.00 days), C1/Q (1.00 days), expected a share ≤ 0 "
+        "for 0.5 days, or faster lanes to those customers"]
+    ok = two_suppliers().set("service.band", {"days": 1.0, "share": 0.9})
+    assert ok.solve(tmp_path).status == "optimal"
+
+
+def test_unreachable_demand_with_unmet_allowed_is_a_warning_and_goes_unmet(tmp_path: Path):
+    kit = two_suppliers().drop("lanes", "SP", "C1", "road").drop("lanes", "SP", "A", "road")
+    kit.set("unmet_demand.allowed", True).update("products", "Q", unit_price=50)
+    data = kit.load(tmp_path)
+    assert [str(w) for w in data.warnings] == [
+        "demand:2:product: customer 'C1', product 'P' cannot be delivered at all (no supply, "
+        f"open DC, lane or mode reaches it); all 100 units/year will be unmet, {REACH}"]
+    results = solve(data, time_limit=30, mip_gap=0)
+    assert results.status == "optimal"
+    assert results.unmet.set_index("product")["units"].to_dict() == {"P": 100.0}
+
+
+# -- item 14: valid models the validator refused ---------------------------------------------------
+
+
+def direct_only(dcs: bool = True) -> Kit:
+    """A supplier delivers to the customer direct; the only DC (if any) has no capacity."""
+    kit = Kit("direct only")
+    kit.product("P", unit_value=10, unit_price=20).supplier("S").supply("S", "P", 2.0)
+    if dcs:
+        kit.dc("A", throughput_capacity=0).lane("S", "A", 0.0).lane("A", "C1", 0.5)
+    kit.customer("C1").demand("C1", "P", 100)
+    return kit.lane("S", "C1", 1.0)
+
+
+@pytest.mark.parametrize("dcs", [True, False], ids=["zero-capacity DC", "no facilities table"])
+def test_direct_only_supply_validates_and_solves(tmp_path: Path, dcs: bool):
+    results = direct_only(dcs).solve(tmp_path)
+    assert results.status == "optimal"
+    assert results.objective == pytest.approx(100 * (2.0 + 1.0))
+    assert units(results, leg="direct") == pytest.approx(100)
+
+
+def test_unmet_demand_allowed_validates_below_dc_capacity(tmp_path: Path):
+    kit = small().set("unmet_demand.allowed", True)
+    kit.update("facilities", "A", throughput_capacity=30)
+    kit.update("facilities", "B", throughput_capacity=20)
+    results = kit.solve(tmp_path)
+    assert results.status == "optimal"
+    assert results.unmet["units"].sum() == pytest.approx(50)
