@@ -215,3 +215,34 @@ def test_unmet_demand_allowed_validates_below_dc_capacity(tmp_path: Path):
     results = kit.solve(tmp_path)
     assert results.status == "optimal"
     assert results.unmet["units"].sum() == pytest.approx(50)
+
+
+# -- item 15: a time limit too short for any incumbent says so -------------------------------------
+
+DEMO = Path(__file__).resolve().parents[1] / "models" / "us_retail"
+
+
+def test_a_time_limit_without_incumbent_says_so_and_suggests_one():
+    """The issue's case: 1 s on the demo. Its LP relaxation alone takes longer, so no stage finds
+    a solution; the run says so (this is the one test that solves the demo, for about 3 s)."""
+    results = solve(load_model(DEMO, forecast=False), time_limit=1.0, threads=1)
+    assert results.status == "time_limit" and results.objective is None
+    size = results.model_size
+    assert results.diagnosis == [
+        "no incumbent was found within the time limit of 1 s (the LP relaxation did not finish "
+        f"in that time; the model has {size['columns']:,} columns, "
+        f"{size['integer_columns']:,} of them integer, and {size['rows']:,} rows): try a time "
+        "limit of at least 30 s (--time-limit or solver.time_limit)"]
+
+
+@pytest.mark.parametrize(("limit", "lp_seconds", "suggested"), [
+    (1.0, None, 30), (5.0, None, 100), (2.0, 0.3, 30), (10.0, 4.2, 90)])
+def test_the_suggested_limit_follows_the_lp_time(limit: float, lp_seconds: float | None,
+                                                 suggested: int):
+    from netdesign.solve import no_incumbent
+
+    size = {"columns": 10, "integer_columns": 2, "rows": 5}
+    (line,) = no_incumbent(limit, lp_seconds, size)
+    assert line.endswith(f"try a time limit of at least {suggested} s (--time-limit or "
+                         "solver.time_limit)")
+    assert ("did not finish" in line) == (lp_seconds is None)
