@@ -136,7 +136,7 @@ CASES = [
     ),
     Case(
         "max_days of 0",
-        ["customers:2:max_days: found 0, expected a number > 0"],
+        ["customers:2:max_days: found 0, expected a number > 0 and ≤ 366"],
         lambda s: s.set("customers", 2, "max_days", "0"),
     ),
     Case(
@@ -320,7 +320,7 @@ CASES = [
         # one error per problem, all at once, in file order; a bad products row does not make
         # its product unknown to demand
         "several problems at once",
-        ["model.yaml:-:carrying_rate: found -1, expected a number ≥ 0",
+        ["model.yaml:-:carrying_rate: found -1, expected a number from 0 to 10",
          "products:3:unit_price: found 'abc', expected a number",
          "facilities:3:status: found 'open', "
          "expected one of 'existing', 'candidate', 'forced_open' or 'forced_closed'",

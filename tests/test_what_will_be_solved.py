@@ -71,6 +71,29 @@ def test_capacity_factor_of_an_option_is_out_of_range(tmp_path: Path):
         "facility_options:2:capacity_factor: found 1e+308, expected a number from 0 to 100"]
 
 
+def test_huge_numbers_in_tables_are_refused_where_written(tmp_path: Path):
+    """A table cell above 1e15 in size overflowed the model's sums; inf stays "unlimited"."""
+    kit = small()
+    kit.update("demand", "C1", "P", annual_units=1e308)
+    kit.update("facilities", "A", fixed_cost=2e15, throughput_capacity=float("inf"))
+    expected = "expected a number of magnitude ≤ 1e+15 (blank or inf for unlimited, where allowed)"
+    assert problems(kit.folder(tmp_path)) == [
+        f"facilities:2:fixed_cost: found 2000000000000000.0, {expected}",
+        f"demand:2:annual_units: found 1e+308, {expected}"]
+
+
+@pytest.mark.parametrize(("setting", "value", "expected"), [
+    ("fuel_index", 1e308, "a number from 0 to 100"),
+    ("carrying_rate", 1e308, "a number from 0 to 10"),
+    ("discount_rate", 1e9, "a number from 0 to 1"),
+    ("solver.time_limit", 1e300, "a number > 0 and ≤ 1e+07"),
+    ("service.max_days", 1e300, "a number > 0 and ≤ 366"),
+])
+def test_other_settings_have_ranges(tmp_path: Path, setting: str, value: float, expected: str):
+    assert problems(small().set(setting, value).folder(tmp_path)) == [
+        f"model.yaml:-:{setting}: found {value!r}, expected {expected}"]
+
+
 def test_threads_at_the_cap_validate(tmp_path: Path):
     assert small().set("solver.threads", MAX_THREADS).load(tmp_path).settings.solver.threads == (
         MAX_THREADS)

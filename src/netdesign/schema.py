@@ -20,6 +20,10 @@ LEGS = ("inbound", "transfer", "outbound", "direct")
 #: most HiGHS threads a model may ask for (more than a machine's cores only slows HiGHS down, and
 #: a huge count fails inside HiGHS when it allocates its scheduler)
 MAX_THREADS = 64
+#: the largest magnitude of a number in a table cell (a larger one overflows the model's sums and
+#: HiGHS's tolerances; blank or inf is the way to write "unlimited")
+MAX_NUMBER = 1e15
+TOO_BIG = f"a number of magnitude ≤ {MAX_NUMBER:g} (blank or inf for unlimited, where allowed)"
 #: C0 control characters and DEL: never in an id or a name (they break workbooks and reports)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NO_CONTROL = "text without control characters (U+0000–U+001F, U+007F)"
@@ -40,8 +44,8 @@ class Row(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _finite(cls, value: object, info: ValidationInfo) -> object:
-        """NaN is never a number; inf only where the default is inf (a capacity: unlimited); text
-        holds no control characters."""
+        """NaN is never a number; inf only where the default is inf (a capacity: unlimited); no
+        magnitude above MAX_NUMBER; text holds no control characters."""
         field = cls.model_fields[info.field_name]
         if field.annotation in (str, str | None):
             return no_control(value)
@@ -55,6 +59,10 @@ class Row(BaseModel):
             raise ValueError("a number")
         if math.isinf(number) and field.default != INF:
             raise ValueError("a finite number")
+        bounded = any(getattr(m, "le", None) is not None or getattr(m, "lt", None) is not None
+                      for m in field.metadata)  # its own range is the better message
+        if math.isfinite(number) and abs(number) > MAX_NUMBER and not bounded:
+            raise ValueError(TOO_BIG)
         return value
 
 
@@ -147,7 +155,7 @@ class CustomerRow(LocatedRow):
     customer: str = Field(description="[-] demand zone id (key)")
     region: str = Field("", description="[-] region label for filters and reports")
     max_days: float | None = Field(
-        None, gt=0, description="[days] delivery promise; blank = model service.max_days"
+        None, gt=0, le=366, description="[days] delivery promise; blank = model service.max_days"
     )
 
 
@@ -212,13 +220,13 @@ class LaneRow(Row):
 
 class ServiceBand(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    days: float = Field(gt=0, description="[days] delivery time of the band")
+    days: float = Field(gt=0, le=366, description="[days] delivery time of the band")
     share: float = Field(ge=0, le=1, description="[share] of demand to deliver within `days`")
 
 
 class ServiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max_days: float = Field(5.0, gt=0, description="[days] default customer promise")
+    max_days: float = Field(5.0, gt=0, le=366, description="[days] default customer promise")
     band: ServiceBand | None = None
 
 
@@ -234,7 +242,7 @@ class InventorySettings(BaseModel):
 
 class SolverSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    time_limit: float = Field(300.0, gt=0, description="[s] wall-clock limit")
+    time_limit: float = Field(300.0, gt=0, le=1e7, description="[s] wall-clock limit")
     mip_gap: float = Field(0.005, ge=0, le=1, description="[share] MIP gap on the controllable "
                            "cost (objective − floor, see README)")
     threads: int = Field(2, ge=1, le=MAX_THREADS,
@@ -275,7 +283,8 @@ class UnmetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     allowed: bool = Field(False, description="[-] allow unserved demand at a penalty")
     penalty_factor: float = Field(
-        1.0, ge=0, description="[x] penalty per unit = factor × max(unit_price, unit_value)"
+        1.0, ge=0, le=1e6,
+        description="[x] penalty per unit = factor × max(unit_price, unit_value)"
     )
 
 
@@ -309,7 +318,8 @@ class ForecastSettings(BaseModel):
         "months than this is forecast top-down from product × region",
     )
     error_scale: float = Field(
-        1.0, ge=0, description="[x] multiplies the forecast error behind demand_sd (scenarios)"
+        1.0, ge=0, le=100,
+        description="[x] multiplies the forecast error behind demand_sd (scenarios)"
     )
     launches: list[LaunchSettings] = Field(
         default_factory=list,
@@ -364,10 +374,12 @@ class Settings(BaseModel):
     name: str = Field(description="[-] model name, shown in reports")
     currency: str = Field("USD", description="[-] currency of every cost and price")
     circuity_factor: float = Field(1.2, ge=1, le=5, description="[x] road km per geodesic km")
-    carrying_rate: float = Field(0.25, ge=0, description="[share/year] of inventory value")
-    fuel_index: float = Field(1.0, ge=0, description="[x] fuel price vs rate base")
-    co2_price: float = Field(0.0, ge=0, description="[currency/tonne CO2] emissions price")
-    discount_rate: float = Field(0.08, ge=0, description="[share/year] for NPV and annualising")
+    carrying_rate: float = Field(0.25, ge=0, le=10, description="[share/year] of inventory value")
+    fuel_index: float = Field(1.0, ge=0, le=100, description="[x] fuel price vs rate base")
+    co2_price: float = Field(0.0, ge=0, le=1e6,
+                             description="[currency/tonne CO2] emissions price")
+    discount_rate: float = Field(0.08, ge=0, le=1,
+                                 description="[share/year] for NPV and annualising")
     tax_rate: float = Field(0.25, ge=0, lt=1, description="[share] corporate tax")
     horizon_years: int = Field(10, ge=1, le=100, description="[years] CapEx case horizon")
     days_per_year: float = Field(

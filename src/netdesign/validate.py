@@ -26,9 +26,11 @@ from netdesign.schema import (
     CONTROL,
     KEYS,
     LONG_TABLES,
+    MAX_NUMBER,
     NO_CONTROL,
     REQUIRED_TABLES,
     TABLES,
+    TOO_BIG,
     Settings,
 )
 
@@ -688,6 +690,9 @@ def _columns(
             numbers = pd.to_numeric(cells.where(~blank), errors="coerce")
             wrong = ~blank & (numbers.isna() | ~np.isfinite(numbers.fillna(0.0)))
             _report(name, wrong, col, None, "a number", problems, cells)
+            big = ~blank & ~wrong & (numbers.abs() > MAX_NUMBER)
+            _report(name, big, col, None, TOO_BIG, problems, cells)
+            wrong |= big
             low = _bound(info, "ge")
             below = ~blank & ~wrong & (numbers < low) if low is not None else blank & False
             _report(name, below, col, None, f"a number ≥ {low:g}" if low is not None else "",
