@@ -87,7 +87,6 @@ def test_huge_numbers_in_tables_are_refused_where_written(tmp_path: Path):
     ("carrying_rate", 1e308, "a number from 0 to 10"),
     ("discount_rate", 1e9, "a number from 0 to 1"),
     ("solver.time_limit", 1e300, "a number > 0 and ≤ 1e+07"),
-    ("service.max_days", 1e300, "a number > 0 and ≤ 366"),
 ])
 def test_other_settings_have_ranges(tmp_path: Path, setting: str, value: float, expected: str):
     assert problems(small().set(setting, value).folder(tmp_path)) == [

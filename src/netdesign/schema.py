@@ -155,7 +155,7 @@ class CustomerRow(LocatedRow):
     customer: str = Field(description="[-] demand zone id (key)")
     region: str = Field("", description="[-] region label for filters and reports")
     max_days: float | None = Field(
-        None, gt=0, le=366, description="[days] delivery promise; blank = model service.max_days"
+        None, gt=0, description="[days] delivery promise; blank = model service.max_days"
     )
 
 
@@ -220,13 +220,13 @@ class LaneRow(Row):
 
 class ServiceBand(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    days: float = Field(gt=0, le=366, description="[days] delivery time of the band")
+    days: float = Field(gt=0, description="[days] delivery time of the band")
     share: float = Field(ge=0, le=1, description="[share] of demand to deliver within `days`")
 
 
 class ServiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max_days: float = Field(5.0, gt=0, le=366, description="[days] default customer promise")
+    max_days: float = Field(5.0, gt=0, description="[days] default customer promise")
     band: ServiceBand | None = None
 
 
