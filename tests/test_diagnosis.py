@@ -4,11 +4,12 @@ Each model is valid table by table (every customer has a DC within its promise, 
 covers total demand), but a rule makes it infeasible: the hub strategy with promises one DC cannot
 keep, a facility count too small for the capacities, single sourcing of a customer larger than any
 DC, a supplier that is the only source of a region and is short, a DC short of capacity where the
-customers are, a promise only a DC without supply could keep, and both at once. The elastic
-diagnosis relaxes capacity, promises, supply and counts together and must name the product,
-constraint, DC or supplier at fault, with the amount by which it has to give, and say whether
-promises must move; removing the cause makes the model feasible. The CLI exits 3 and prints the
-diagnosis.
+customers are, a promise only a DC without supply could keep, and both at once. (Validation stops
+a promise no supplied DC keeps before a model is built, naming the same change of promise; those
+two cases hand the diagnosis the data directly.) The elastic diagnosis relaxes capacity,
+promises, supply and counts together and must name the product, constraint, DC or supplier at
+fault, with the amount by which it has to give, and say whether promises must move; removing the
+cause makes the model feasible. The CLI exits 3 and prints the diagnosis.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Each problem reads ``table:row:column: what was found, what was expected`` where row is the CSV line
 or sheet row (the header is row 1; ``-`` when the problem is about a whole table or column). Row
 values are checked by the pydantic models of :mod:`netdesign.schema`; cross-table checks (keys,
-references, geocoding, serviceability, capacity) follow here.
+references, geocoding) follow here, then what will be solved: in the network the model is built
+from, every customer × product with demand has a path within its promise, the service band can
+be met, and DC and supply capacity cover the demand they must carry.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def validate(raw: RawModel) -> ModelData:
         if name not in raw.tables:
             if name in REQUIRED_TABLES and name not in raw.files and not _forecast_replaces(
                     name, raw, settings) and not _direct_only(name, raw):
-                # (an unreadable file is reported already)
+                # an unreadable file is reported already
                 problems.append(Problem(name, "-", "-", "table missing",
                                         f"a {name}.csv file or a {name} sheet"))
             frames[name] = _empty(name)
