@@ -167,6 +167,9 @@ def test_exit_4_when_the_time_limit_comes_before_any_solution(tmp_path: Path):
     assert result.returncode == 4, result.stderr
     payload = json.loads(result.stdout)
     assert payload["status"] == "time_limit" and payload["objective"] is None
+    (line,) = payload["diagnosis"]  # never silent: it says so and suggests a limit
+    assert line.startswith("no incumbent was found within the time limit of 2 s")
+    assert "try a time limit of at least" in line and line in result.stderr
 
 
 @pytest.mark.parametrize(("kind", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -40,7 +40,7 @@ def test_validate_broken_prints_every_problem(runner: CliRunner, tmp_path: Path)
     for message in [
         "products:3:unit_price: found 'abc', expected a number",
         "demand:5:customer: unknown customer 'C9', expected an id listed in customers",
-        "modes:2:fuel_share: found 1.5, expected a number ≤ 1",
+        "modes:2:fuel_share: found 1.5, expected a number from 0 to 1",
     ]:
         assert f"  {message}\n" in result.stderr
     assert result.stdout == ""

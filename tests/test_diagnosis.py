@@ -4,11 +4,12 @@ Each model is valid table by table (every customer has a DC within its promise, 
 covers total demand), but a rule makes it infeasible: the hub strategy with promises one DC cannot
 keep, a facility count too small for the capacities, single sourcing of a customer larger than any
 DC, a supplier that is the only source of a region and is short, a DC short of capacity where the
-customers are, a promise only a DC without supply could keep, and both at once. The elastic
-diagnosis relaxes capacity, promises, supply and counts together and must name the product,
-constraint, DC or supplier at fault, with the amount by which it has to give, and say whether
-promises must move; removing the cause makes the model feasible. The CLI exits 3 and prints the
-diagnosis.
+customers are, a promise only a DC without supply could keep, and both at once. (Validation stops
+a promise no supplied DC keeps before a model is built, naming the same change of promise; those
+two cases hand the diagnosis the data directly.) The elastic diagnosis relaxes capacity,
+promises, supply and counts together and must name the product, constraint, DC or supplier at
+fault, with the amount by which it has to give, and say whether promises must move; removing the
+cause makes the model feasible. The CLI exits 3 and prints the diagnosis.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from modelkit import Kit, generate_model
 from netdesign.cli import app
 from netdesign.diagnose import diagnose
-from netdesign.validate import load_model
+from netdesign.validate import ModelValidationError, load_model
 
 
 def hub_too_far() -> Kit:
@@ -176,10 +177,21 @@ def test_capacity_only_names_the_dc_and_leaves_promises(tmp_path):
     assert regional_capacity(near_capacity=100).solve(tmp_path).status == "optimal"
 
 
+def _promised(kit: Kit, tmp_path, customer: str, days: float, **promises: float):
+    """``kit`` loaded with ``promises`` (customer → days, which validation accepts), then with
+    ``customer``'s promise back at ``days``: what a solver is handed when a promise no path keeps
+    is not stopped first (validation stops it: test_validation_names_the_same_promise)."""
+    for name, value in promises.items():
+        kit.update("customers", name, max_days=value)
+    data = kit.load(tmp_path)
+    customers = data.customers.copy()
+    customers.loc[customers["customer"] == customer, "max_days"] = days
+    return data.evolve(customers=customers)
+
+
 def test_promise_only_names_the_customer_and_how_late(tmp_path):
-    r = promise_only_far_dc().solve(tmp_path)
-    assert r.status == "infeasible"
-    assert r.diagnosis == [
+    data = _promised(promise_only_far_dc(), tmp_path, "C1", 2.0, C1=3.5)
+    assert diagnose(data) == [
         "promises: 1 customer(s) need a longer promise; 100 units/year would arrive up to "
         "1.50 days late",
         "  customer C1: promise 2 → 3.5 days for 100 units/year",
@@ -189,10 +201,20 @@ def test_promise_only_names_the_customer_and_how_late(tmp_path):
     assert relaxed.solve(tmp_path).status == "optimal"
 
 
+def test_validation_names_the_same_promise(tmp_path):
+    """The promise no supplied DC keeps is stopped before any model is built, with the change
+    the diagnosis names (promise 2 → 3.5 days)."""
+    with pytest.raises(ModelValidationError) as info:
+        promise_only_far_dc().load(tmp_path)
+    assert [str(p) for p in info.value.problems] == [
+        "demand:2:product: customer 'C1', product 'P' cannot be delivered within its 2-day "
+        "promise (the fastest path takes 3.50 days: promise 2 → 3.5 days), expected a path "
+        "within the promise: a DC (or direct) lane-mode that the product's supply reaches"]
+
+
 def test_capacity_and_promise_together_name_both(tmp_path):
-    r = capacity_and_promise().solve(tmp_path)
-    assert r.status == "infeasible"
-    assert r.diagnosis == [
+    data = _promised(capacity_and_promise(), tmp_path, "C3", 2.0, C3=4.0)
+    assert diagnose(data) == [
         "DC A: throughput capacity short by 50 units/year",
         "promises: 1 customer(s) need a longer promise; 70 units/year would arrive up to "
         "2.00 days late",

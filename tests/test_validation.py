@@ -75,7 +75,7 @@ def _write(file: str, text: str) -> Callable[[Path], None]:
     return lambda folder: (folder / file).write_text(text)
 
 
-UNSERVED = "expected at least one DC or direct lane within the promise"
+UNSERVED = "expected a path within the promise: a DC lane-mode"
 LOCATION = ("expected a place in the offline gazetteer ('City, ST', 'City, CC', 'City, ST, CC' or "
             "a US ZIP code), or lat and lon")
 TOP_SETTINGS = (
@@ -121,17 +121,17 @@ CASES = [
     ),
     Case(
         "latitude out of range",
-        ["facilities:4:lat: found 95, expected a number ≤ 90"],
+        ["facilities:4:lat: found 95, expected a number from -90 to 90"],
         lambda s: s.set("facilities", 4, "lat", "95"),
     ),
     Case(
         "service level of 1",
-        ["products:2:service_level: found 1, expected a number < 1"],
+        ["products:2:service_level: found 1, expected a number > 0 and < 1"],
         lambda s: s.set("products", 2, "service_level", "1"),
     ),
     Case(
         "fuel share above 1",
-        ["modes:2:fuel_share: found 1.5, expected a number ≤ 1"],
+        ["modes:2:fuel_share: found 1.5, expected a number from 0 to 1"],
         lambda s: s.set("modes", 2, "fuel_share", "1.5"),
     ),
     Case(
@@ -211,7 +211,7 @@ CASES = [
         ["model.yaml:-:horizon_years: found 2.5, expected a whole number",
          "model.yaml:-:sourcing: found 'single-ish', expected one of 'single' or 'multi'",
          "model.yaml:-:inventory.pooling: found 'maybe', expected true or false",
-         "model.yaml:-:solver.threads: found 0, expected a number ≥ 1"],
+         "model.yaml:-:solver.threads: found 0, expected a number from 1 to 64"],
         _settings(horizon_years=2.5, sourcing="single-ish", inventory__pooling="maybe",
                   solver__threads=0),
     ),
@@ -244,14 +244,16 @@ CASES = [
     ),
     Case(
         "customer no DC reaches within its promise",
-        [f"customers:2:max_days: fastest lane 1.96 days (promise 0.5 days), {UNSERVED}"],
+        ["demand:2:product: customer 'C1', product 'A' cannot be delivered within its "
+         "0.5-day promise (the fastest path takes 1.96 days: promise 0.5 → 1.96 days), "
+         f"{UNSERVED}"],
         lambda s: s.set("customers", 2, "max_days", "0.5"),
     ),
     Case(
         "no mode serves the outbound leg",
-        [f"customers:2:max_days: no lane-mode reaches it (promise 3 days), {UNSERVED}",
-         f"customers:3:max_days: no lane-mode reaches it (promise 3 days), {UNSERVED}",
-         f"customers:4:max_days: no lane-mode reaches it (promise 4 days), {UNSERVED}"],
+        [f"demand:{line}:product: customer '{c}', product '{p}' cannot be delivered at all (no "
+         f"supply, open DC, lane or mode reaches it), {UNSERVED}"
+         for line, c, p in ((2, "C1", "A"), (3, "C2", "A"), (4, "C3", "B"))],
         lambda s: s.set("modes", 2, "legs", "inbound;transfer"),
     ),
     Case(
@@ -318,7 +320,7 @@ CASES = [
         # one error per problem, all at once, in file order; a bad products row does not make
         # its product unknown to demand
         "several problems at once",
-        ["model.yaml:-:carrying_rate: found -1, expected a number ≥ 0",
+        ["model.yaml:-:carrying_rate: found -1, expected a number from 0 to 10",
          "products:3:unit_price: found 'abc', expected a number",
          "facilities:3:status: found 'open', "
          "expected one of 'existing', 'candidate', 'forced_open' or 'forced_closed'",

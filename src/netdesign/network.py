@@ -402,7 +402,7 @@ def _stock_table(
         variance=("demand_sd", lambda sd: float((sd**2).sum())), units=("annual_units", "sum")
     )
     per_product["variance_per_unit"] = per_product["variance"] / per_product["units"]
-    stock = stock.merge(per_product["variance_per_unit"], left_on="product", right_index=True)
+    stock = stock.merge(per_product["variance_per_unit"].reset_index(), on="product")
     stock = stock.merge(products[["product", "service_level", "unit_value"]], on="product")
     stock["z"] = stock["service_level"].map(z_value)
     stock["protection_days"] = stock["lead_time"] + s.inventory.review_period_days

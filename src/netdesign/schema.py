@@ -8,6 +8,7 @@ all derived from them. A field's ``description`` starts with its unit in square 
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -15,6 +16,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 INF = math.inf
 
 LEGS = ("inbound", "transfer", "outbound", "direct")
+
+#: most HiGHS threads a model may ask for (more than a machine's cores only slows HiGHS down, and
+#: a huge count fails inside HiGHS when it allocates its scheduler)
+MAX_THREADS = 64
+#: the largest magnitude of a number in a table cell (a larger one overflows the model's sums and
+#: HiGHS's tolerances; blank or inf is the way to write "unlimited")
+MAX_NUMBER = 1e15
+TOO_BIG = f"a number of magnitude ≤ {MAX_NUMBER:g} (blank or inf for unlimited, where allowed)"
+#: C0 control characters and DEL: never in an id or a name (they break workbooks and reports)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NO_CONTROL = "text without control characters (U+0000–U+001F, U+007F)"
+
+
+def no_control(value: object) -> object:
+    """``value`` unchanged unless it is text holding a control character (after stripping)."""
+    if isinstance(value, str) and CONTROL.search(value.strip()):
+        raise ValueError(NO_CONTROL)
+    return value
 
 
 class Row(BaseModel):
@@ -25,8 +44,11 @@ class Row(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _finite(cls, value: object, info: ValidationInfo) -> object:
-        """NaN is never a number; inf only where the default is inf (a capacity: unlimited)."""
+        """NaN is never a number; inf only where the default is inf (a capacity: unlimited); no
+        magnitude above MAX_NUMBER; text holds no control characters."""
         field = cls.model_fields[info.field_name]
+        if field.annotation in (str, str | None):
+            return no_control(value)
         if field.annotation not in (float, float | None) or isinstance(value, bool):
             return value
         try:
@@ -37,6 +59,10 @@ class Row(BaseModel):
             raise ValueError("a number")
         if math.isinf(number) and field.default != INF:
             raise ValueError("a finite number")
+        bounded = any(getattr(m, "le", None) is not None or getattr(m, "lt", None) is not None
+                      for m in field.metadata)  # its own range is the better message
+        if math.isfinite(number) and abs(number) > MAX_NUMBER and not bounded:
+            raise ValueError(TOO_BIG)
         return value
 
 
@@ -96,7 +122,8 @@ class FacilityRow(LocatedRow):
     )
     fixed_cost: float = Field(0.0, ge=0, description="[currency/year] fixed operating cost if open")
     capex: float = Field(0.0, ge=0, description="[currency] one-time cost to open a candidate")
-    capex_life_years: float = Field(20.0, gt=0, description="[years] life for annualising capex")
+    capex_life_years: float = Field(20.0, gt=0, le=100,
+                                    description="[years] life for annualising capex")
     closing_cost: float = Field(0.0, ge=0, description="[currency] one-time cost to close")
     throughput_capacity: float = Field(INF, ge=0, description="[units/year] blank = unlimited")
     storage_capacity: float = Field(
@@ -112,10 +139,13 @@ class FacilityOptionRow(Row):
     facility: str = Field(description="[-] DC id (facilities.facility)")
     option: str = Field(description="[-] upgrade name, e.g. automation, expansion")
     capex: float = Field(0.0, ge=0, description="[currency] one-time investment")
-    life_years: float = Field(10.0, gt=0, description="[years] depreciation and annualising life")
+    life_years: float = Field(10.0, gt=0, le=100,
+                              description="[years] depreciation and annualising life")
     annual_cost: float = Field(0.0, description="[currency/year] opex change, negative = saving")
-    capacity_factor: float = Field(1.0, ge=0, description="[x] throughput capacity multiplier")
-    handling_cost_factor: float = Field(1.0, ge=0, description="[x] handling cost multiplier")
+    capacity_factor: float = Field(1.0, ge=0, le=100,
+                                   description="[x] throughput capacity multiplier")
+    handling_cost_factor: float = Field(1.0, ge=0, le=100,
+                                        description="[x] handling cost multiplier")
     status: Literal["available", "forced", "excluded"] = Field(
         "available", description="[-] available (the optimiser decides) | forced | excluded"
     )
@@ -202,7 +232,8 @@ class ServiceSettings(BaseModel):
 
 class InventorySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    review_period_days: float = Field(7.0, gt=0, description="[days] periodic review interval R")
+    review_period_days: float = Field(7.0, gt=0, le=366,
+                                      description="[days] periodic review interval R")
     pooling: bool = Field(True, description="[-] risk-pooled safety stock (piecewise, binaries)")
     pwl_max_error: float = Field(
         0.03, gt=0, lt=0.5, description="[share] max relative error of the pooled safety stock"
@@ -211,11 +242,14 @@ class InventorySettings(BaseModel):
 
 class SolverSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    time_limit: float = Field(300.0, gt=0, description="[s] wall-clock limit")
-    mip_gap: float = Field(0.005, ge=0, description="[share] MIP gap on the controllable cost "
-                           "(objective − floor, see README)")
-    threads: int = Field(2, ge=1, description="[-] HiGHS threads")
-    seed: int = Field(0, ge=0, description="[-] HiGHS random seed (deterministic runs)")
+    time_limit: float = Field(300.0, gt=0, le=1e7, description="[s] wall-clock limit")
+    mip_gap: float = Field(0.005, ge=0, le=1, description="[share] MIP gap on the controllable "
+                           "cost (objective − floor, see README)")
+    threads: int = Field(2, ge=1, le=MAX_THREADS,
+                         description=f"[-] HiGHS threads (at most {MAX_THREADS}; more than the "
+                         "machine's cores only slows HiGHS down)")
+    seed: int = Field(0, ge=0, le=2**31 - 1,
+                      description="[-] HiGHS random seed (deterministic runs)")
 
 
 class FacilityCountSettings(BaseModel):
@@ -249,7 +283,8 @@ class UnmetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     allowed: bool = Field(False, description="[-] allow unserved demand at a penalty")
     penalty_factor: float = Field(
-        1.0, ge=0, description="[x] penalty per unit = factor × max(unit_price, unit_value)"
+        1.0, ge=0, le=1e6,
+        description="[x] penalty per unit = factor × max(unit_price, unit_value)"
     )
 
 
@@ -273,16 +308,18 @@ class ForecastSettings(BaseModel):
         "error; or one method for every series",
     )
     horizon_months: int = Field(
-        12, ge=12, description="[months] forecast length; the planning year is its first 12"
+        12, ge=12, le=120, description="[months] forecast length; the planning year is its first 12"
     )
-    backtest_origins: int = Field(4, ge=1, description="[-] rolling forecast origins")
-    backtest_months: int = Field(3, ge=1, description="[months] forecast length per origin")
+    backtest_origins: int = Field(4, ge=1, le=60, description="[-] rolling forecast origins")
+    backtest_months: int = Field(3, ge=1, le=24,
+                                 description="[months] forecast length per origin")
     sparse_share: float = Field(
         0.5, ge=0, le=1, description="[share] a customer × product series with fewer non-zero "
         "months than this is forecast top-down from product × region",
     )
     error_scale: float = Field(
-        1.0, ge=0, description="[x] multiplies the forecast error behind demand_sd (scenarios)"
+        1.0, ge=0, le=100,
+        description="[x] multiplies the forecast error behind demand_sd (scenarios)"
     )
     launches: list[LaunchSettings] = Field(
         default_factory=list,
@@ -304,7 +341,8 @@ class SegmentationSettings(BaseModel):
         0.9, ge=0, le=1, description="[share] STL seasonal strength from which a product is "
         "seasonal",
     )
-    new_months: int = Field(12, ge=1, description="[months] a shorter history is a new product")
+    new_months: int = Field(12, ge=1, le=120,
+                            description="[months] a shorter history is a new product")
     growth: float = Field(
         0.1, ge=0, description="[share] year-on-year change beyond which a product grows or "
         "declines",
@@ -324,15 +362,15 @@ class PeakSettings(BaseModel):
         True, description="[-] with a demand_profile, cap each month's throughput at a DC"
     )
     capacity_factor: float = Field(
-        1.0, gt=0, description="[x] a month's throughput capacity = factor × annual capacity × "
-        "days of the month / 365"
+        1.0, gt=0, le=12, description="[x] a month's throughput capacity = factor × annual "
+        "capacity × days of the month / 365 (12: a month may carry a year's capacity)"
     )
 
 
 class FinanceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     carrying_cost_of_capital: float | None = Field(
-        None, ge=0, description="[share/year] the part of carrying_rate that is the cost of the "
+        None, ge=0, le=10, description="[share/year] the part of carrying_rate that is the cost of the "
         "capital tied up in inventory (the rest is holding cost: storage, insurance, "
         "obsolescence, shrinkage); the P&L puts it beneath EBIT in the capital charge and the "
         "CapEx case counts it once, as the working capital released; default: discount_rate; "
@@ -352,15 +390,19 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(description="[-] model name, shown in reports")
     currency: str = Field("USD", description="[-] currency of every cost and price")
-    circuity_factor: float = Field(1.2, ge=1, description="[x] road km per geodesic km")
-    carrying_rate: float = Field(0.25, ge=0, description="[share/year] of inventory value")
-    fuel_index: float = Field(1.0, ge=0, description="[x] fuel price vs rate base")
-    co2_price: float = Field(0.0, ge=0, description="[currency/tonne CO2] emissions price")
-    discount_rate: float = Field(0.08, ge=0, description="[share/year] for NPV and annualising")
+    circuity_factor: float = Field(1.2, ge=1, le=5, description="[x] road km per geodesic km")
+    carrying_rate: float = Field(0.25, ge=0, le=10, description="[share/year] of inventory value")
+    fuel_index: float = Field(1.0, ge=0, le=100, description="[x] fuel price vs rate base")
+    co2_price: float = Field(0.0, ge=0, le=1e6,
+                             description="[currency/tonne CO2] emissions price")
+    discount_rate: float = Field(0.08, ge=0, le=1,
+                                 description="[share/year] for NPV and annualising")
     tax_rate: float = Field(0.25, ge=0, lt=1, description="[share] corporate tax")
-    horizon_years: int = Field(10, ge=1, description="[years] CapEx case horizon")
+    horizon_years: int = Field(10, ge=1, le=100, description="[years] CapEx case horizon")
     finance: FinanceSettings = FinanceSettings()
-    days_per_year: float = Field(365.0, gt=0, description="[days] annual ↔ daily demand")
+    days_per_year: float = Field(
+        365.0, ge=1, le=366, description="[days] annual ↔ daily demand (365, or working days)"
+    )
     service: ServiceSettings = ServiceSettings()
     sourcing: Literal["single", "multi"] = Field(
         "multi", description="[-] single: each customer served by one DC; multi: split allowed"
@@ -388,6 +430,11 @@ class Settings(BaseModel):
         description="[-] CSV files or sheets (by name, without .csv) kept but not read, e.g. "
         "[notes]; any other unknown table is an error",
     )
+
+    @field_validator("name", "currency")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        return str(no_control(value))
 
     @field_validator("extra_columns")
     @classmethod

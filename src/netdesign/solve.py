@@ -31,6 +31,11 @@ from netdesign.results import Design, Results
 PRICE_GAP = 1e-4
 #: settings a re-solve can take through mutable parameters
 NUMBER_SETTINGS = ("fuel_index", "co2_price", "carrying_rate")
+#: a time limit too short for any incumbent: the one suggested is this many times the LP
+#: relaxation's time (the search solves it at the root, then MIPs of its size), at least
+#: MIN_SUGGESTED_LIMIT; when even the LP did not finish, this many times the limit that was given
+LP_TIME_FACTOR = 20
+MIN_SUGGESTED_LIMIT = 30.0
 #: (table, column) pairs a re-solve can take, as long as finite stays finite
 NUMBER_COLUMNS = (
     ("facilities", "throughput_capacity"),
@@ -99,6 +104,8 @@ class NetworkModel:
             from netdesign.diagnose import diagnose
 
             diagnosis = diagnose(self.data) if outcome.status == "infeasible" else []
+            if outcome.status == "time_limit":
+                diagnosis = no_incumbent(search.clock.limit, search.lp_seconds, self.size)
             return _empty_results(outcome, self.build_seconds, self.size, diagnosis)
         return self._results(outcome)
 
@@ -218,6 +225,21 @@ class NetworkModel:
         if self._design is not None:
             self._design.session.update()
         return self.exact.session.update()
+
+
+def no_incumbent(limit: float, lp_seconds: float | None, size: dict[str, int]) -> list[str]:
+    """What a run stopped by its time limit before any solution says, with a limit to try."""
+    if lp_seconds is None:
+        measured = "the LP relaxation did not finish in that time"
+        suggested = LP_TIME_FACTOR * limit
+    else:
+        measured = f"the LP relaxation took {lp_seconds:.1f} s"
+        suggested = LP_TIME_FACTOR * lp_seconds
+    suggested = max(MIN_SUGGESTED_LIMIT, 10.0 * math.ceil(suggested / 10.0))
+    return [f"no incumbent was found within the time limit of {limit:g} s ({measured}; the "
+            f"model has {size['columns']:,} columns, {size['integer_columns']:,} of them "
+            f"integer, and {size['rows']:,} rows): try a time limit of at least "
+            f"{suggested:g} s (--time-limit or solver.time_limit)"]
 
 
 def _set_numbers(m: pyo.ConcreteModel, ix: ModelIndex, data: ModelData) -> None:

@@ -3,7 +3,9 @@
 Each problem reads ``table:row:column: what was found, what was expected`` where row is the CSV line
 or sheet row (the header is row 1; ``-`` when the problem is about a whole table or column). Row
 values are checked by the pydantic models of :mod:`netdesign.schema`; cross-table checks (keys,
-references, geocoding, serviceability, capacity) follow here.
+references, geocoding) follow here, then what will be solved: in the network the model is built
+from, every customer × product with demand has a path within its promise, the service band can
+be met, and DC and supply capacity cover the demand they must carry.
 """
 
 from __future__ import annotations
@@ -11,17 +13,31 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from netdesign.data import ModelData
 from netdesign.errors import ModelValidationError, Problem
 from netdesign.io import RawModel, read_model
 from netdesign.names import did_you_mean
-from netdesign.schema import KEYS, LONG_TABLES, REQUIRED_TABLES, TABLES, Settings
+from netdesign.schema import (
+    CONTROL,
+    KEYS,
+    LONG_TABLES,
+    MAX_NUMBER,
+    NO_CONTROL,
+    REQUIRED_TABLES,
+    TABLES,
+    TOO_BIG,
+    Settings,
+)
+
+if TYPE_CHECKING:
+    from netdesign.network import Network
 
 
 def load_model(path: str | Path, *, forecast: bool = True,
@@ -59,14 +75,15 @@ def validate(raw: RawModel) -> ModelData:
     for name in TABLES:
         if name not in raw.tables:
             if name in REQUIRED_TABLES and name not in raw.files and not _forecast_replaces(
-                    name, raw, settings):  # an unreadable file is reported already
+                    name, raw, settings) and not _direct_only(name, raw):
+                # an unreadable file is reported already
                 problems.append(Problem(name, "-", "-", "table missing",
                                         f"a {name}.csv file or a {name} sheet"))
             frames[name] = _empty(name)
             ids[name] = {} if name in REQUIRED_TABLES else {c: set() for c in _str_fields(name)}
             continue
         if not raw.headers.get(name) and not len(raw.tables[name].columns):  # an empty file
-            if name in REQUIRED_TABLES:
+            if name in REQUIRED_TABLES and not _direct_only(name, raw):
                 problems.append(Problem(name, "-", "-", f"{raw.files.get(name, name)} is empty",
                                         f"a header row, then the rows of {name}"))
             frames[name] = _empty(name)
@@ -87,8 +104,7 @@ def validate(raw: RawModel) -> ModelData:
     _supply_pairing(frames, ids, problems)
     _something_to_decide(raw, frames, problems)
     if not problems and settings is not None:
-        _serviceability(frames, settings, problems)
-        _capacity(frames, problems)
+        _solvable(frames, settings, problems, warnings)
     if problems or settings is None:
         raise ModelValidationError(raw.source, _in_file_order(problems))
     frames = {k: v.drop(columns="location", errors="ignore") if k != "lanes" else v
@@ -101,6 +117,13 @@ def _forecast_replaces(table: str, raw: RawModel, settings: Settings | None) -> 
     """A missing demand table is fine when the demand history will be forecast into one."""
     use = settings.forecast.use_history if settings is not None else True
     return table == "demand" and "demand_history" in raw.tables and use
+
+
+def _direct_only(table: str, raw: RawModel) -> bool:
+    """No DC is needed when suppliers deliver direct: facilities may be missing or empty with a
+    supply table (reachability then asks for a direct lane to every customer)."""
+    supply = raw.tables.get("supply")
+    return table == "facilities" and supply is not None and not supply.empty
 
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
@@ -125,18 +148,34 @@ def _settings(values: dict, problems: list[Problem]) -> Settings | None:
                 problems.append(Problem("model.yaml", "-", key, found,
                                         f"one of {', '.join(known)}"))
                 continue
-            problems.append(Problem("model.yaml", "-", key, _found(e), _expected(e)))
+            problems.append(Problem("model.yaml", "-", key, _found(e),
+                                    _expected(e, _setting_field(e["loc"]))))
         return None
 
 
-def _known_settings(loc: tuple) -> list[str]:
-    """The settings allowed next to an unknown one, e.g. ``service.max_dayz``."""
+def _section(loc: tuple) -> Any:
+    """The settings model holding the setting at ``loc`` (``Settings`` for a top-level key)."""
     model: Any = Settings
     for part in loc[:-1]:
         annotation = model.model_fields[part].annotation
         model = next((a for a in getattr(annotation, "__args__", ()) if a is not type(None)),
                      annotation)
-    return list(model.model_fields)
+    return model
+
+
+def _known_settings(loc: tuple) -> list[str]:
+    """The settings allowed next to an unknown one, e.g. ``service.max_dayz``."""
+    return list(_section(loc).model_fields)
+
+
+def _setting_field(loc: tuple) -> FieldInfo | None:
+    """The schema field of the setting at ``loc``; None inside lists and tuples."""
+    if not loc or not all(isinstance(part, str) for part in loc):
+        return None
+    try:
+        return _section(loc).model_fields.get(loc[-1])
+    except (AttributeError, KeyError):
+        return None
 
 
 def _found(error: dict) -> str:
@@ -170,10 +209,17 @@ _EXPECTED = {
 }
 
 
-def _expected(error: dict) -> str:
+def _expected(error: dict, field: FieldInfo | None = None) -> str:
+    """What the schema wants instead, with both ends of a bounded field's range."""
     kind, ctx = error["type"], error.get("ctx", {})
     if kind in _EXPECTED:
         return _EXPECTED[kind]
+    if kind in _BOUND_ERRORS and field is not None:
+        low, high = _bounds(field)
+        if low is not None and high is not None:
+            if (low[0], high[0]) == ("≥", "≤"):
+                return f"a number from {low[1]:g} to {high[1]:g}"
+            return f"a number {low[0]} {low[1]:g} and {high[0]} {high[1]:g}"
     if kind == "greater_than_equal":
         return f"a number ≥ {ctx['ge']:g}"
     if kind == "greater_than":
@@ -187,6 +233,22 @@ def _expected(error: dict) -> str:
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"].lower()
+
+
+_BOUND_ERRORS = ("greater_than_equal", "greater_than", "less_than_equal", "less_than")
+
+
+def _bounds(field: FieldInfo) -> tuple[tuple[str, float] | None, tuple[str, float] | None]:
+    """(words, number) of a field's lower and upper bound, e.g. ("≥", 1), ("≤", 366)."""
+    low = high = None
+    for meta in field.metadata:
+        for attr, words in (("ge", "≥"), ("gt", ">")):
+            if getattr(meta, attr, None) is not None:
+                low = (words, float(getattr(meta, attr)))
+        for attr, words in (("le", "≤"), ("lt", "<")):
+            if getattr(meta, attr, None) is not None:
+                high = (words, float(getattr(meta, attr)))
+    return low, high
 
 
 def _empty(name: str) -> pd.DataFrame:
@@ -257,7 +319,7 @@ def _rows(
                     continue
                 found = "blank" if e["type"] == "missing" else f"found {_shown(e['input'])}"
                 problems.append(Problem(name, int(frame.index[position]), column, found,
-                                        _expected(e)))
+                                        _expected(e, model.model_fields.get(column))))
             continue
         index.append(frame.index[position])
     if not rows:
@@ -420,7 +482,8 @@ def _something_to_decide(raw: RawModel, frames: dict[str, pd.DataFrame],
     design: a solve would have nothing to optimise)."""
     for name in REQUIRED_TABLES:
         table = raw.tables.get(name)
-        if table is not None and table.empty and len(table.columns):
+        if table is not None and table.empty and len(table.columns) and not _direct_only(name,
+                                                                                         raw):
             problems.append(Problem(name, "-", "-", "no rows", f"at least one row ({name})"))
     demand = frames["demand"]
     table = raw.tables.get("demand")
@@ -430,46 +493,147 @@ def _something_to_decide(raw: RawModel, frames: dict[str, pd.DataFrame],
                                 "some demand above 0 (nothing to deliver: nothing to decide)"))
 
 
-def _serviceability(
-    frames: dict[str, pd.DataFrame], settings: Settings, problems: list[Problem]
-) -> None:
-    """Every customer with demand needs an outbound or direct lane-mode within its promise."""
-    from netdesign.network import lane_arcs
+def _solvable(frames: dict[str, pd.DataFrame], settings: Settings, problems: list[Problem],
+              warnings: list[Problem]) -> None:
+    """What the model will solve can satisfy every demand row: reachability, band, capacity.
+
+    The network is the one the optimisation model is built from
+    (:func:`netdesign.network.build_network`: lanes, modes, promises, forced-closed DCs and
+    reductions applied), so a check here fails exactly where ``demand_satisfaction`` would.
+    """
+    from netdesign.network import build_network
 
     data = ModelData(settings=settings, **frames)
-    customers = data.customers
-    active = set(data.demand.loc[data.demand["annual_units"] > 0, "customer"])
-    promise = customers.set_index("customer")["max_days"].fillna(settings.service.max_days)
-    ends = _ends(data)
-    fac = ends["facility"][~ends["facility"]["id"].isin(
-        data.facilities.loc[data.facilities["status"] == "forced_closed", "facility"])]
-    arcs = [lane_arcs(data, fac, ends["customer"], "outbound")]
-    if not data.supply.empty:
-        arcs.append(lane_arcs(data, ends["supplier"], ends["customer"], "direct"))
-    arcs = pd.concat(arcs)
-    fastest = arcs.groupby("destination")["transit_days"].min()
-    for row, cust in zip(customers.index, customers["customer"], strict=True):
-        if cust not in active:
-            continue
-        best = fastest.get(cust, np.inf)
-        if best > promise[cust] + 1e-9:
-            shown = "no lane-mode reaches it" if np.isinf(best) else f"fastest lane {best:.2f} days"
-            problems.append(Problem("customers", row, "max_days",
-                                    f"{shown} (promise {promise[cust]:g} days)",
-                                    "at least one DC or direct lane within the promise"))
+    network = build_network(data)
+    served, fastest = _reach(network)
+    rows = _demand_rows(frames["demand"], network.demand)
+    allowed = settings.unmet_demand.allowed
+    _unreachable(data, network, ~served, rows, warnings if allowed else problems)
+    _band(settings, network, fastest, problems)
+    if not allowed:
+        _capacity(frames, network, problems)
 
 
-def _ends(data: ModelData) -> dict[str, pd.DataFrame]:
-    from netdesign.network import endpoint_table
+def _reach(network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """Per demand row of ``network``: served by some path (supply → DC → customer, or direct),
+    and the fastest delivering arc of such a path [days] (inf when none).
 
-    ends = endpoint_table(data)
-    return {kind: ends[ends["kind"] == kind] for kind in ("supplier", "facility", "customer")}
+    A (product, DC) pair holds stock it can ship when an inbound arc (or a DC's own replenishment)
+    arrives, or a transfer from such a pair; a demand row is served by a direct arc or by an
+    outbound arc leaving such a pair.
+    """
+    flows = network.flows
+    key = pd.MultiIndex.from_frame
+    stocked = key(flows.loc[flows["leg"] == "inbound", ["product", "destination"]])
+    transfers = flows[flows["leg"] == "transfer"]
+    while not transfers.empty:
+        reached = key(transfers[["product", "origin"]]).isin(stocked)
+        more = key(transfers.loc[reached, ["product", "destination"]]).difference(stocked)
+        if more.empty:
+            break
+        stocked = stocked.union(more)
+    outbound = flows[flows["leg"] == "outbound"]
+    delivering = pd.concat([
+        outbound[key(outbound[["product", "origin"]]).isin(stocked)],
+        flows[flows["leg"] == "direct"]])
+    best = delivering.groupby(["product", "destination"])["transit_days"].min()
+    demand = key(network.demand[["product", "customer"]])
+    fastest = best.reindex(demand).to_numpy(dtype=float)
+    fastest = np.where(np.isnan(fastest), np.inf, fastest)
+    return np.isfinite(fastest), fastest
 
 
-def _capacity(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
-    """Total DC throughput (with the best options) and each product's supply cover demand."""
-    fac, demand, options = frames["facilities"], frames["demand"], frames["facility_options"]
-    total = float(demand["annual_units"].sum())
+def _demand_rows(demand: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """The source row (CSV line) of each demand row of the network."""
+    line = pd.Series(demand.index, index=pd.MultiIndex.from_frame(demand[["product", "customer"]]))
+    return line.reindex(pd.MultiIndex.from_frame(rows[["product", "customer"]])).to_numpy()
+
+
+#: how many customer × product pairs a reachability problem lists one by one
+REACH_DETAILS = 20
+
+
+def _unreachable(data: ModelData, network: Network, unserved: np.ndarray, rows: np.ndarray,
+                 out: list[Problem]) -> None:
+    """One problem per demand row no path serves within its promise, with the fastest path the
+    promise would have to allow (as the infeasibility diagnosis says it, "promise 2 → 3.5
+    days"); past :data:`REACH_DETAILS` rows, one line with the count."""
+    if not unserved.any():
+        return
+    demand = network.demand[unserved]
+    lifted = _unpromised(data)
+    fastest = pd.Series(_reach(lifted)[1], index=pd.MultiIndex.from_frame(
+        lifted.demand[["product", "customer"]]))
+    where = ("a path within the promise: a DC (or direct) lane-mode that the product's supply "
+             "reaches") if data.has_suppliers else "a path within the promise: a DC lane-mode"
+    allowed = data.settings.unmet_demand.allowed
+    for shown, (row, d) in enumerate(zip(rows[unserved], demand.itertuples(), strict=True)):
+        if shown == REACH_DETAILS:
+            out.append(Problem("demand", "-", "product",
+                               f"{len(demand) - REACH_DETAILS} more customer × product pair(s) "
+                               "cannot be delivered within the promise", where))
+            break
+        best = fastest.get((d.product, d.customer), np.inf)
+        found = f"customer {d.customer!r}, product {d.product!r} cannot be delivered " + (
+            f"within its {d.max_days:g}-day promise (the fastest path takes {best:.2f} days: "
+            f"promise {d.max_days:g} → {math.ceil(best * 100) / 100:g} days)"
+            if np.isfinite(best) else "at all (no supply, open DC, lane or mode reaches it)")
+        if allowed:
+            found += f"; all {d.annual_units:,.0f} units/year will be unmet"
+        out.append(Problem("demand", row, "product", found, where))
+
+
+def _unpromised(data: ModelData) -> Network:
+    """The network of ``data`` with every promise lifted (for the fastest path there is).
+
+    A band of share 0 keeps transit time in the dominance test, so the fastest mode of a lane is
+    not dropped beside a cheaper slow one.
+    """
+    from netdesign.network import build_network
+    from netdesign.schema import ServiceBand
+
+    s = data.settings
+    service = s.service.model_copy(update={"max_days": math.inf,
+                                           "band": ServiceBand(days=1.0, share=0.0)})
+    return build_network(data.evolve(settings=s.model_copy(update={"service": service}),
+                                     customers=data.customers.assign(max_days=math.inf)))
+
+
+def _band(settings: Settings, network: Network, fastest: np.ndarray,
+          problems: list[Problem]) -> None:
+    """The service band's share of demand can arrive within its days on some path."""
+    band = settings.service.band
+    if band is None or network.demand.empty:
+        return
+    units = network.demand["annual_units"].to_numpy(dtype=float)
+    fast = fastest <= band.days + 1e-9
+    total, within = float(units.sum()), float(units[fast].sum())
+    if within >= band.share * total - 1e-6:
+        return
+    slow = network.demand[~fast].assign(days=fastest[~fast]).sort_values("annual_units",
+                                                                         ascending=False)
+    named = ", ".join(f"{d.customer}/{d.product} ({d.days:.2f} days)" if np.isfinite(d.days)
+                      else f"{d.customer}/{d.product} (no path)"
+                      for d in slow.head(5).itertuples())
+    more = f" and {len(slow) - 5} more" if len(slow) > 5 else ""
+    problems.append(Problem(
+        "model.yaml", "-", "service.band",
+        f"at most {within:,.0f} of {total:,.0f} units/year ({within / total:.1%}) can arrive "
+        f"within {band.days:g} days; too slow on every path: {named}{more}",
+        f"a share ≤ {math.floor(within / total * 1e4) / 1e4:g} for {band.days:g} days, or "
+        "faster lanes to those customers"))
+
+
+def _capacity(frames: dict[str, pd.DataFrame], network: Network, problems: list[Problem]) -> None:
+    """DC throughput (with the best options) covers the demand no direct lane can serve; each
+    product's supply covers its demand. (Not checked with unmet demand allowed: any shortfall is
+    then served at its penalty.)"""
+    fac, options = frames["facilities"], frames["facility_options"]
+    flows, demand = network.flows, network.demand
+    direct = pd.MultiIndex.from_frame(flows.loc[flows["leg"] == "direct",
+                                                ["product", "destination"]])
+    by_dc = ~pd.MultiIndex.from_frame(demand[["product", "customer"]]).isin(direct)
+    need = float(demand.loc[by_dc, "annual_units"].sum())
     usable = fac[fac["status"] != "forced_closed"]
     factor = pd.Series(1.0, index=usable["facility"])
     if not options.empty:
@@ -477,21 +641,20 @@ def _capacity(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> None:
             lambda f: 1.0 + float(np.clip(f - 1.0, 0, None).sum()))
         factor = factor.mul(extra.reindex(factor.index).fillna(1.0))
     capacity = float((usable.set_index("facility")["throughput_capacity"] * factor).sum())
-    if capacity < total - 1e-6:
+    if capacity < need - 1e-6:
+        what = "total demand" if by_dc.all() else "the demand no direct lane serves"
         problems.append(Problem("facilities", "-", "throughput_capacity",
                                 f"total {capacity:,.0f} units/year over usable DCs",
-                                f"at least total demand {total:,.0f} units/year"))
+                                f"at least {what} {need:,.0f} units/year"))
     supply = frames["supply"]
     if supply.empty:
         return
     cap = supply.groupby("product")["capacity"].sum()
-    need = demand.groupby("product")["annual_units"].sum()
-    for product, units in need.items():
+    for product, units in demand.groupby("product")["annual_units"].sum().items():
         if cap.get(product, 0.0) < units - 1e-6:
             problems.append(Problem("supply", "-", "capacity",
                                     f"product {product!r} supply {cap.get(product, 0.0):,.0f} "
                                     "units/year", f"at least its demand {units:,.0f} units/year"))
-
 
 
 # -- long tables (demand history): the same checks, column by column -----------------------------
@@ -529,6 +692,9 @@ def _columns(
             numbers = pd.to_numeric(cells.where(~blank), errors="coerce")
             wrong = ~blank & (numbers.isna() | ~np.isfinite(numbers.fillna(0.0)))
             _report(name, wrong, col, None, "a number", problems, cells)
+            big = ~blank & ~wrong & (numbers.abs() > MAX_NUMBER)
+            _report(name, big, col, None, TOO_BIG, problems, cells)
+            wrong |= big
             low = _bound(info, "ge")
             below = ~blank & ~wrong & (numbers < low) if low is not None else blank & False
             _report(name, below, col, None, f"a number ≥ {low:g}" if low is not None else "",
@@ -536,6 +702,9 @@ def _columns(
             bad |= wrong | below
             typed[col] = numbers.astype(float)
         else:
+            controlled = cells.str.contains(CONTROL.pattern, regex=True)
+            _report(name, controlled, col, None, NO_CONTROL, problems, cells)
+            bad |= controlled
             typed[col] = cells
     kind = period_kind(typed["period"])
     kinds = kind[kind != ""].value_counts()

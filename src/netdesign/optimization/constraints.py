@@ -162,9 +162,11 @@ def peak_throughput(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
 
 def capacity_cover(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
-    """Σ_j K_j · (y_j + Σ_k (φ_k − 1) o_jk) + Σ_pc u_pc ≥ Σ_pc d_pc   (all K_j finite).
+    """Σ_j K_j · (y_j + Σ_k (φ_k − 1) o_jk) + Σ_{a direct} f_a + Σ_pc u_pc ≥ Σ_pc d_pc
+    (all K_j finite).
 
-    The aggregate capacity cover: open capacity must cover total demand. A valid inequality
+    The aggregate capacity cover: open capacity must cover the demand not delivered direct from a
+    supplier. A valid inequality
     (implied by demand satisfaction and throughput capacity, so the optimum is unchanged) that
     gives the solver a knapsack row over the open decisions to derive cover cuts from; the standard
     strengthening of capacitated facility location (e.g. Cornuéjols, Sridharan & Thizy 1991,
@@ -178,9 +180,10 @@ def capacity_cover(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     raised = sum((float(o.capacity_factor) - 1.0) * m.throughput_cap[int(o.fac)] * m.option[i]
                  for i, o in enumerate(ix.options.itertuples()))
     opened = sum(m.throughput_cap[f] * m.open[f] for f in range(len(cap)))
+    direct = linear(m.flow, np.flatnonzero((ix.flows["leg"] == "direct").to_numpy()), 1.0)
     unmet = sum(m.unmet[d] for d in range(len(ix.demand)))
     total = sum(m.demand[d] for d in range(len(ix.demand)))
-    m.capacity_cover = pyo.Constraint(expr=opened + raised + unmet >= total)
+    m.capacity_cover = pyo.Constraint(expr=opened + raised + direct + unmet >= total)
 
 
 def storage_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:

@@ -93,6 +93,7 @@ class Search:
         self.mip_gap, self.threads, self.seed, self.progress = mip_gap, threads, seed, progress
         self.log: list[str] = []
         self.statuses: list[str] = []  # of every MIP stage run
+        self.lp_seconds: float | None = None  # of the root LP relaxation; None: not solved
         session = exact.session
         self.segments = session.column_positions(exact.model.seg_full.values())
         self.decisions = np.setdiff1d(np.flatnonzero(session.compiled.integer), self.segments)
@@ -142,6 +143,8 @@ class Search:
         """LP relaxation + product-linking cut rounds; its objective bounds the MIP."""
         session, linking = self.design.session, self.design.linking
         relaxed = session.solve_relaxation(self.clock.left(), self.threads)
+        if relaxed.objective is not None:
+            self.lp_seconds = relaxed.seconds
         rounds, added = 0, 0
         while relaxed.values is not None and rounds < CUT_ROUNDS and self.clock.left() > 0:
             rows = linking.separate(relaxed.values)
