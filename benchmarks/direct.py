@@ -223,12 +223,16 @@ def build_direct(ix: ModelIndex) -> DirectModel:
     # throughput_capacity: Σ T − K (y + Σ (φ−1) o) ≤ 0
     capacity_rows("throughput_capacity", fac["throughput_capacity"].to_numpy(dtype=float), 1.0,
                   False)
-    # capacity_cover: Σ_j K_j (y_j + Σ_k (φ_k − 1) o_jk) + Σ u ≥ Σ d   (every K_j finite)
+    # capacity_cover: Σ_j K_j (y_j + Σ_k (φ_k − 1) o_jk) + Σ_direct f + Σ u ≥ Σ d
+    # (every K_j finite)
     tcap = fac["throughput_capacity"].to_numpy(dtype=float)
     if n_fac and np.isfinite(tcap).all():
-        R.add("capacity_cover", 1, np.zeros(n_fac + n_opt + n_dem),
-              np.r_[open_col, col("option", np.arange(n_opt)), col("unmet", np.arange(n_dem))],
-              np.r_[tcap, raise_by * tcap[opt_fac], np.ones(n_dem)], float(d_units.sum()), INF)
+        direct_flows = np.flatnonzero(leg == "direct")
+        R.add("capacity_cover", 1, np.zeros(n_fac + n_opt + len(direct_flows) + n_dem),
+              np.r_[open_col, col("option", np.arange(n_opt)), col("flow", direct_flows),
+                    col("unmet", np.arange(n_dem))],
+              np.r_[tcap, raise_by * tcap[opt_fac], np.ones(len(direct_flows)), np.ones(n_dem)],
+              float(d_units.sum()), INF)
     # storage_capacity: Σ T · R/(2·days) + Σ SS − S (y + Σ (φ−1) o) ≤ 0
     half_cycle = s.inventory.review_period_days / (2.0 * s.days_per_year)
     capacity_rows("storage_capacity", fac["storage_capacity"].to_numpy(dtype=float), half_cycle,

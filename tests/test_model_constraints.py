@@ -371,8 +371,9 @@ def test_a_customer_no_dc_reaches_within_its_promise_fails_validation(tmp_path):
     with pytest.raises(ModelValidationError) as err:
         kit.load(tmp_path)
     [problem] = err.value.problems
-    assert (problem.table, problem.column) == ("customers", "max_days")
-    assert "fastest lane 4.00 days (promise 3 days)" in problem.found
+    assert (problem.table, problem.row, problem.column) == ("demand", 3, "product")
+    assert ("customer 'C2', product 'P' cannot be delivered within its 3-day promise (the fastest "
+            "path takes 4.00 days" in problem.found)
 
 
 def test_service_band_share_within_days(tmp_path):

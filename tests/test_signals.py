@@ -92,7 +92,9 @@ def test_a_signal_stops_the_workers_and_keeps_every_finished_run(tmp_path, how, 
     assert set(runs["status"]) <= set(FINISHED)  # nothing half-done was stored
     assert set(shown) <= stored  # every run reported finished is kept
     started = {log.stem for log in (out / "logs").glob("*.log")}
-    assert len(started - stored) <= 2  # only the runs in flight are not kept (they run again)
+    # only the runs in flight are not kept (they run again); a second Ctrl-C exits at once, so
+    # a run a worker has handed in but the study has not stored yet is not kept either
+    assert len(started - stored) <= (4 if how == "ctrl-c twice" else 2)
     assert len(started) < RUNS + 1  # no run started after the signal
     lines = [line for line in err.splitlines() if line.strip()
              and "resource_tracker" not in line and "warnings.warn" not in line]

@@ -553,12 +553,12 @@ def study(
             say(f"[dim]{elapsed:7.1f}s[/] {escape(event)}")
             return
         r, run_id = outcome.results, escape(outcome.task.run_id)
-        if event.startswith("done "):  # a scenario run: its place among them
-            run_id = f"{escape(f'[{event.split()[1]}]')} {run_id}"
         for entry in outcome.task.change_log:
             if entry.get("warning"):
                 say(f"[dim]{elapsed:7.1f}s[/] [yellow]warning[/] {run_id}: "
                     f"{escape(_change_warning(entry))}")
+        if event.startswith("done "):  # a scenario run: its place among them
+            run_id = f"{escape(f'[{event.split()[1]}]')} {run_id}"
         statuses.append("error" if r is None else r.status if not r.ok else "solved")
         if r is None:
             say(f"[dim]{elapsed:7.1f}s[/] [red]✗ {run_id}[/]: {escape(outcome.error)}")

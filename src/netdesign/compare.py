@@ -391,7 +391,7 @@ def comparison_table(c: Comparison, what: str = "kpis", width: int = 120) -> Gro
                        "value (Δ vs. baseline); green better, red worse (total cost: only where "
                        "the bounds certify it); pp = percentage points")
         for name in chunk:
-            table.add_column(columns[name][0], justify="right", no_wrap=True)
+            table.add_column(Text(columns[name][0]), justify="right", no_wrap=True)
         for run_id, label in _run_labels(c):
             cells = [columns[n][1].get(run_id, "") for n in chunk]
             table.add_row(label, *cells)
@@ -400,7 +400,9 @@ def comparison_table(c: Comparison, what: str = "kpis", width: int = 120) -> Gro
 
 
 def _frame(title: str, caption: str) -> Table:
-    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1),
+    """A comparison table; title, caption and headers are plain text, never console markup."""
+    table = Table(title=Text(title, style="table.title"), caption=Text(caption,
+                  style="table.caption"), box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1),
                   pad_edge=False, header_style="bold")
     table.add_column("Run", min_width=8, max_width=RUN_WIDTH, overflow="fold")
     return table
@@ -451,7 +453,7 @@ def _summary_table(c: Comparison) -> Table:
                    "this gap")
     for header in ("Gap", "of total", f"Total\n{c.currency or 'cur'}/yr", "Δ total cost\n"
                    "[certified]", "Verdict"):
-        table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(Text(header), justify="right", no_wrap=True)
     runs = c.runs.set_index("run_id")
     for run_id, label in _run_labels(c):
         if run_id not in c.costs.index:

@@ -370,8 +370,8 @@ class PeakSettings(BaseModel):
 class FinanceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     carrying_cost_of_capital: float | None = Field(
-        None, ge=0, le=10, description="[share/year] the part of carrying_rate that is the cost of the "
-        "capital tied up in inventory (the rest is holding cost: storage, insurance, "
+        None, ge=0, le=10, description="[share/year] the part of carrying_rate that is the cost "
+        "of the capital tied up in inventory (the rest is holding cost: storage, insurance, "
         "obsolescence, shrinkage); the P&L puts it beneath EBIT in the capital charge and the "
         "CapEx case counts it once, as the working capital released; default: discount_rate; "
         "capped at carrying_rate"

@@ -408,11 +408,21 @@ def run_study(model: str | Path, scenario_paths: list[str | Path], out: str | Pa
             return _run_study(model, scenario_paths, out, workers=workers, scheduler=scheduler,
                               overrides=overrides, time_limit=time_limit, mip_gap=mip_gap,
                               progress=progress, confirm=confirm)
-        except RuntimeError as err:
-            # DuckDB turns the KeyboardInterrupt of a second signal during a query into this
-            if stop_requested() and str(err).startswith("Query interrupted"):
+        except Exception as err:
+            if stop_requested() and _second_signal_inside_duckdb(err):
                 raise KeyboardInterrupt from None
             raise
+
+
+def _second_signal_inside_duckdb(err: Exception) -> bool:
+    """Whether ``err`` is how DuckDB passes on the KeyboardInterrupt of a second signal: a query
+    interrupted, or an error wrapping the traceback of Python code it called back into (pandas,
+    while it scans a DataFrame being stored)."""
+    import duckdb
+
+    text = str(err)
+    return ((isinstance(err, RuntimeError) and text.startswith("Query interrupted"))
+            or (isinstance(err, duckdb.Error) and "KeyboardInterrupt" in text))
 
 
 def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *, workers: int,
