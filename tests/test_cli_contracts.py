@@ -320,3 +320,21 @@ def test_study_honours_solver_threads(tmp_path: Path):
     assert [p.stem for p in logs] == ["baseline", "more"]
     for log in logs:
         assert "across 1 threads" in log.read_text(), log
+
+
+def test_problem_rows_print_as_text_not_emoji(tmp_path):
+    """Rich reads ``:100:`` as an emoji code: ``demand:100:annual_units`` must reach the terminal
+    as written (it printed as ``demand💯annual_units``)."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree("models/us_retail", model)
+    lines = (model / "demand.csv").read_text().splitlines()
+    fields = lines[99].split(",")  # CSV line 100 (header = 1)
+    fields[2] = "-5"
+    lines[99] = ",".join(fields)
+    (model / "demand.csv").write_text("\n".join(lines) + "\n")
+    result = netdesign("validate", model)
+    assert result.returncode == 2, result.stderr
+    assert "demand:100:annual_units" in result.stderr
+    assert "💯" not in result.stderr + result.stdout

@@ -219,7 +219,7 @@ def print_benchmarks(table: pd.DataFrame, console=None, tol: float = MATCH_RTOL,
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or Console(emoji=False)
     out = Table(title=title)
     for col, justify in (("instance", "left"), ("published", "right"), ("ours", "right"),
                          ("rel diff", "right"), ("status", "left"), ("seconds", "right"),

@@ -48,8 +48,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)  # ":100:" in "demand:100:product" stays text
+err_console = Console(stderr=True, emoji=False)
 
 ModelArg = Annotated[
     Path, typer.Argument(help="Model folder (model.yaml + CSVs) or .xlsx workbook")
@@ -77,6 +77,14 @@ def _sigterm_ends_the_command() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _ignore_further_signals() -> None:
+    """SIGINT and SIGTERM ignored from now on (main thread only), so that a second Ctrl-C while
+    the command reports its stop does not kill the process with a signal instead of its code."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def exit_code_of(err: BaseException) -> int:
@@ -134,6 +142,8 @@ def _guarded(function: Callable) -> Callable:
         except (Exception, KeyboardInterrupt, _Terminated) as err:
             if os.environ.get("NETDESIGN_DEBUG") and exit_code_of(err) == EXIT_INTERNAL:
                 raise
+            if exit_code_of(err) in (EXIT_SIGINT, EXIT_SIGTERM):
+                _ignore_further_signals()  # the stop is decided: another Ctrl-C changes nothing
             _report(err)
             raise typer.Exit(exit_code_of(err)) from None
 
@@ -401,6 +411,8 @@ def solve(
     except (typer.Exit, click.exceptions.Exit):
         raise
     except (Exception, KeyboardInterrupt, _Terminated) as err:
+        if exit_code_of(err) in (EXIT_SIGINT, EXIT_SIGTERM):
+            _ignore_further_signals()
         if json_out:
             print(json.dumps(_failure_payload(err)), flush=True)
         raise
