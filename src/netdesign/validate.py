@@ -10,6 +10,7 @@ be met, and DC and supply capacity cover the demand they must carry.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from netdesign.schema import (
     TOO_BIG,
     Settings,
 )
+from netdesign.settings_merge import merge_layer
 
 if TYPE_CHECKING:
     from netdesign.network import Network
@@ -46,23 +48,19 @@ def load_model(path: str | Path, *, forecast: bool = True,
 
     A ``demand_history`` is forecast into the planning year's ``demand`` (and ``demand_profile``)
     unless ``forecast`` or the setting ``forecast.use_history`` is false
-    (:func:`netdesign.forecast.with_forecast`). ``settings`` (nested) are merged over model.yaml.
+    (:func:`netdesign.forecast.with_forecast`). ``settings`` (nested or dotted) are merged over
+    model.yaml key by key (:mod:`netdesign.settings_merge`).
     """
     from netdesign.forecast import with_forecast
 
     raw = read_model(path)
     if settings:
-        raw = replace(raw, settings=_merged(raw.settings, settings))
+        merged = copy.deepcopy(raw.settings)
+        merge_layer(merged, settings, where="load_model(settings=…)")
+        raw = replace(raw, settings=merged)
     if forecast:
         raw, _ = with_forecast(raw)
     return validate(raw)
-
-
-def _merged(settings: dict, extra: dict) -> dict:
-    out = dict(settings)
-    for key, value in extra.items():
-        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
-    return out
 
 
 def validate(raw: RawModel) -> ModelData:
