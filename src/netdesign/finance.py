@@ -81,7 +81,13 @@ PNL_ORDER = (
     "closing",
     "economic_profit",
 )
-"""The lines of :func:`pnl`, in the order a P&L reads."""
+"""The lines of :func:`pnl`, in the order a P&L reads (``compare``, the report, the workbook)."""
+
+PNL_TOTALS = ("ebit", "economic_profit")
+"""The P&L's total lines (shown in bold)."""
+
+PNL_HIGHER_IS_BETTER = frozenset({"revenue", "ebit", "economic_profit"})
+"""P&L lines whose rise is an improvement; every other line is a cost."""
 
 CARRYING_LINES = ("carrying_cycle", "carrying_safety", "carrying_pipeline")
 

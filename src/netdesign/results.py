@@ -35,7 +35,13 @@ import pandas as pd
 
 from netdesign.files import write_atomic
 
-STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
+SOLVED = ("optimal", "time_limit")
+"""Statuses of a finished run with a solution: its objective and every table are that solution's
+(a time limit returns the incumbent, never silently)."""
+
+WITH_SOLUTION = (*SOLVED, "interrupted")
+"""Statuses of a solve that returned a solution; an interrupted one keeps its incumbent but is
+not a finished run (a study does not store it)."""
 
 #: every cost line of ``Results.costs`` [currency/year]; they sum to the objective
 COST_LINES = (
@@ -109,8 +115,7 @@ class Results:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("optimal", "time_limit", "interrupted") and (
-            self.objective is not None)
+        return self.status in WITH_SOLUTION and self.objective is not None
 
     @property
     def controllable(self) -> float | None:

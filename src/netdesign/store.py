@@ -55,13 +55,10 @@ import numpy as np
 import pandas as pd
 
 from netdesign.kpis import UNITS
-from netdesign.results import Results
+from netdesign.results import SOLVED, Results
 
-FINISHED = ("optimal", "time_limit", "infeasible", "unbounded")
+FINISHED = (*SOLVED, "infeasible", "unbounded")
 """Statuses that count as done: a run with one of them is not run again (see :meth:`finished`)."""
-
-SOLVED = ("optimal", "time_limit")
-"""Statuses whose run has a solution (with an objective)."""
 
 RESULT_TABLES = Results.TABLES
 JSON_FIELDS = ("point", "settings", "change_log", "model_size", "diagnosis", "floor_parts",

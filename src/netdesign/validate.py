@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 
 from netdesign.data import ModelData
 from netdesign.errors import ModelValidationError, Problem
+from netdesign.formulas import capacity_raise
 from netdesign.io import RawModel, read_model
 from netdesign.names import did_you_mean
 from netdesign.schema import (
@@ -635,8 +636,7 @@ def _capacity(frames: dict[str, pd.DataFrame], network: Network, problems: list[
     usable = fac[fac["status"] != "forced_closed"]
     factor = pd.Series(1.0, index=usable["facility"])
     if not options.empty:
-        extra = options.groupby("facility")["capacity_factor"].apply(
-            lambda f: 1.0 + float(np.clip(f - 1.0, 0, None).sum()))
+        extra = 1.0 + capacity_raise(options, gains_only=True).groupby(options["facility"]).sum()
         factor = factor.mul(extra.reindex(factor.index).fillna(1.0))
     capacity = float((usable.set_index("facility")["throughput_capacity"] * factor).sum())
     if capacity < need - 1e-6:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from netdesign.finance import crf
+from netdesign.formulas import freight_at_fuel_index
 from netdesign.optimization.components import linear
 from netdesign.optimization.index import ModelIndex
 from netdesign.results import COST_LINES
@@ -27,9 +28,9 @@ def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     lines["purchase"] = linear(m.flow, all_flows, flows["purchase_cost"].to_numpy())
     for name in ("inbound", "transfer", "outbound", "direct"):
         on_leg = np.flatnonzero(leg == name)
-        lines[f"freight_{name}"] = linear(
-            m.flow, on_leg, flows["freight"].to_numpy()[on_leg]
-        ) + (m.fuel_index - 1) * linear(m.flow, on_leg, flows["freight_fuel"].to_numpy()[on_leg])
+        lines[f"freight_{name}"] = freight_at_fuel_index(
+            linear(m.flow, on_leg, flows["freight"].to_numpy()[on_leg]),
+            linear(m.flow, on_leg, flows["freight_fuel"].to_numpy()[on_leg]), m.fuel_index)
     lines["handling"] = _handling(m, ix)
     lines["facility_fixed"] = linear(m.open, np.arange(len(fac)), fac["fixed_cost"].to_numpy())
     candidate = (fac["status"] != "existing").to_numpy()
