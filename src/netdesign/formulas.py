@@ -1,11 +1,15 @@
 """Ground-floor formulas shared by the optimisation model, validation, results and finance.
 
+The objective annualises one-time amounts with :func:`crf` as finance does, without importing
+the finance reporting module.
+
 Plain functions of numbers (floats, numpy arrays, pandas objects, and where noted Pyomo
 expressions): no model objects, no heavy imports, each with its equation in the docstring.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -35,3 +39,34 @@ def capacity_raise(options: pd.DataFrame, *, gains_only: bool = False) -> pd.Ser
     """
     raised = options["capacity_factor"].astype(float) - 1.0
     return raised.clip(lower=0.0) if gains_only else raised
+
+
+def crf(rate: float, years: float) -> float:
+    """Capital recovery factor (A/P, i, n): the level annual amount that repays 1 over n years.
+
+    .. math:: \\mathrm{CRF}(i, n) = \\frac{i (1+i)^n}{(1+i)^n - 1}, \\qquad
+              \\mathrm{CRF}(0, n) = \\frac{1}{n}
+
+    Source: C. S. Park, *Contemporary Engineering Economics*, ch. 3 (uniform series, capital
+    recovery factor (A/P, i, N)); e.g. (A/P, 10 %, 10) = 0.16275 in the interest tables.
+
+    Computed as i / (1 − (1+i)^−n) with ``expm1``/``log1p`` so that tiny rates stay accurate.
+    ``years`` must be positive; ``rate`` must be > −1.
+    """
+    if not years > 0:
+        raise ValueError(f"years must be positive, got {years}")
+    if not rate > -1:
+        raise ValueError(f"rate must be > -1, got {rate}")
+    if rate == 0:
+        return 1.0 / years
+    return rate / -math.expm1(-years * math.log1p(rate))
+
+
+def annualise(amount: float, rate: float, years: float) -> float:
+    """Equivalent annual amount of a one-time ``amount`` over ``years`` at ``rate``.
+
+    A = P·CRF(i, n).
+
+    Source: Park, *Contemporary Engineering Economics*, ch. 3, A = P(A/P, i, N).
+    """
+    return amount * crf(rate, years)

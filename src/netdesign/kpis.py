@@ -30,7 +30,7 @@ import pandas as pd
 
 from netdesign import finance
 from netdesign.data import ModelData
-from netdesign.results import Results
+from netdesign.results import KPI_UNITS, Results
 
 _N = NormalDist()
 
@@ -309,30 +309,9 @@ KPIS: dict[str, Callable[[ModelData, Results], float]] = {
 }
 """KPI name → function, in report order."""
 
-UNITS: dict[str, str] = {
-    "logistics_cost_pct_revenue": "%",
-    "cost_per_order": "currency/order",
-    "cost_per_unit": "currency/unit",
-    "inventory_turns": "1/year",
-    "dio": "days",
-    "carrying_cost_pct_inventory": "%/year",
-    "fill_rate": "share",
-    "stockout_rate": "share",
-    "stockout_frequency": "1/year",
-    "forecast_wape": "share",
-    "forecast_bias": "share",
-    "avg_delivery_days": "days",
-    "share_within_1d": "share",
-    "share_within_2d": "share",
-    "share_within_3d": "share",
-    "dc_utilisation": "%",
-    "peak_utilisation": "%",
-    "transfer_volume": "units/year",
-    "co2_per_unit": "kg CO2/unit",
-    "open_dcs": "count",
-    "total_cost": "currency/year",
-}
-"""KPI name → unit (``currency`` is ``settings.currency``)."""
+UNITS = KPI_UNITS
+"""KPI name → unit (``currency`` is ``settings.currency``); kept with the results' vocabulary
+(:data:`netdesign.results.KPI_UNITS`) so the store labels stored KPIs without KPI code."""
 
 LOWER, NEITHER, HIGHER = -1, 0, 1
 

@@ -43,6 +43,31 @@ WITH_SOLUTION = (*SOLVED, "interrupted")
 """Statuses of a solve that returned a solution; an interrupted one keeps its incumbent but is
 not a finished run (a study does not store it)."""
 
+KPI_UNITS: dict[str, str] = {
+    "logistics_cost_pct_revenue": "%",
+    "cost_per_order": "currency/order",
+    "cost_per_unit": "currency/unit",
+    "inventory_turns": "1/year",
+    "dio": "days",
+    "carrying_cost_pct_inventory": "%/year",
+    "fill_rate": "share",
+    "stockout_rate": "share",
+    "stockout_frequency": "1/year",
+    "forecast_wape": "share",
+    "forecast_bias": "share",
+    "avg_delivery_days": "days",
+    "share_within_1d": "share",
+    "share_within_2d": "share",
+    "share_within_3d": "share",
+    "dc_utilisation": "%",
+    "peak_utilisation": "%",
+    "transfer_volume": "units/year",
+    "co2_per_unit": "kg CO2/unit",
+    "open_dcs": "count",
+    "total_cost": "currency/year",
+}
+"""KPI name → unit of :data:`netdesign.kpis.KPIS` (``currency`` is ``settings.currency``)."""
+
 #: every cost line of ``Results.costs`` [currency/year]; they sum to the objective
 COST_LINES = (
     "purchase",

@@ -49,7 +49,6 @@ from netdesign.schema import TABLES
 from netdesign.settings_merge import merge_layer
 from netdesign.validate import validate
 
-PRIORITY = ("model", "settings", "sweep", "changes", "--set")
 _RELATED = {"customer": "customers", "product": "products", "supplier": "suppliers",
             "facility": "facilities"}
 

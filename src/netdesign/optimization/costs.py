@@ -1,7 +1,7 @@
 """Cost lines of total landed cost, one named Pyomo Expression each; the objective is their sum.
 
 All lines are per year in the model currency. One-time amounts are annualised with the capital
-recovery factor (:func:`netdesign.finance.crf`): DC and option CapEx over their life, closing costs
+recovery factor (:func:`netdesign.formulas.crf`): DC and option CapEx over their life, closing costs
 over the study horizon, at the discount rate.
 """
 
@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from netdesign.finance import crf
-from netdesign.formulas import freight_at_fuel_index
+from netdesign.formulas import crf, freight_at_fuel_index
 from netdesign.optimization.components import linear
 from netdesign.optimization.index import ModelIndex
 from netdesign.results import COST_LINES
