@@ -25,7 +25,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from netdesign.finance import crf
+from netdesign.formulas import crf
 from netdesign.network import hub_products
 from netdesign.optimization.constraints import _unpooled_coefficients
 from netdesign.optimization.costs import unmet_penalty

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import _rows, tiny_spec_data
 from netdesign.attribution import attribute, decisions, unforced, without
-from netdesign.finance import crf
+from netdesign.formulas import crf
 from netdesign.io import read_model
 from netdesign.results import Design
 from netdesign.scenario import BASELINE, apply_scenario

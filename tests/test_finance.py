@@ -16,9 +16,7 @@ from netdesign.data import ModelData
 from netdesign.finance import (
     CASH_FLOW_COLUMNS,
     COST_LINES,
-    annualise,
     capex_case,
-    crf,
     discounted_payback_years,
     irr,
     npv,
@@ -28,6 +26,7 @@ from netdesign.finance import (
     working_capital,
     working_capital_delta,
 )
+from netdesign.formulas import annualise, crf
 from netdesign.results import Results
 from netdesign.schema import Settings
 

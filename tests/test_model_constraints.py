@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from modelkit import Kit, shipped_by, units
-from netdesign.finance import crf
+from netdesign.formulas import crf
 from netdesign.solve import NetworkModel
 from netdesign.validate import ModelValidationError
 

@@ -44,6 +44,54 @@ def test_priority_model_settings_sweep_changes_command_line(tiny_model, tmp_path
                        ("sweep", "fuel_index", 1.6), ("--set", "carrying_rate", 0.1)]
 
 
+def test_nested_settings_merge_key_by_key_keeping_siblings(tiny_spec, tmp_path):
+    tiny_spec.settings["service"] = {"max_days": 3, "band": {"days": 3, "share": 0.5}}
+    model = tiny_spec.write(tmp_path / "m")
+    path = write(tmp_path, "s", {"name": "s", "settings": {"service": {"max_days": 4}}})
+    run = apply(model, path)
+    assert run.data.settings.service.max_days == 4
+    assert run.data.settings.service.band.model_dump() == {"days": 3, "share": 0.5}
+    assert [(e["column"], e["old"], e["new"]) for e in run.log] == [
+        ("service", {"max_days": 3}, {"max_days": 4})]
+
+
+@pytest.mark.parametrize("settings", [
+    {"service.max_days": 3, "service": {"max_days": 4}},
+    {"service": {"max_days": 4}, "service.max_days": 3},
+])
+def test_a_setting_written_twice_in_one_mapping_collides(tiny_model, tmp_path, settings):
+    path = write(tmp_path, "twice", {"name": "twice", "settings": settings})
+    with pytest.raises(ScenarioError, match=r"twice\.yaml: settings\.service\.max_days: written "
+                       r"twice, as '(service\.max_days|service: \{max_days\})' and as "
+                       r"'(service: \{max_days\}|service\.max_days)'"):
+        apply(tiny_model, path)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"settings": {"fuel_indx": 1.2}},
+     r"typo\.yaml: settings\.fuel_indx: unknown setting \(did you mean 'fuel_index'\?\), "
+     r"expected one of name, currency"),
+    ({"settings": {"service": {"max_dayz": 4}}},
+     r"typo\.yaml: settings\.service\.max_dayz: unknown setting \(did you mean 'max_days'\?\), "
+     r"expected one of max_days, band$"),
+    ({"sweep": {"settings.co2_prize": [0, 50]}},
+     r"typo\.yaml: sweep\.settings\.co2_prize: unknown setting \(did you mean 'co2_price'\?\)"),
+    ({"settings": {"fuel_index.x": 1}},
+     r"typo\.yaml: settings\.fuel_index\.x: fuel_index is a setting, not a section"),
+])
+def test_unknown_setting_is_blamed_on_the_scenario_file_and_key(tiny_model, tmp_path, body,
+                                                                message):
+    path = write(tmp_path, "typo", {"name": "typo", **body})
+    with pytest.raises(ScenarioError, match=message):
+        apply(tiny_model, path)
+
+
+def test_unknown_command_line_setting_names_the_set_option(tiny_model):
+    with pytest.raises(ScenarioError, match=r"^command line: --set solver\.thread: unknown "
+                       r"setting \(did you mean 'threads'\?\)"):
+        apply_scenario(read_model(tiny_model), BASELINE, {"solver.thread": 1})
+
+
 def test_changes_scale_set_add_with_related_where_and_log(tiny_model, tmp_path):
     path = write(tmp_path, "s", {"name": "s", "changes": [
         {"table": "demand", "where": {"region": ["SE", "MW"]}, "scale": {"annual_units": 0.5}},

@@ -23,7 +23,7 @@ import pytest
 
 from modelkit import Kit, generate_model
 from netdesign.data import ModelData
-from netdesign.finance import crf
+from netdesign.formulas import crf
 from netdesign.geo import geodesic_km
 from netdesign.results import Design, Results
 from netdesign.solve import NetworkModel, solve

@@ -153,7 +153,9 @@ def run_benchmarks(
     |published|), status, seconds (solver), gap, bound, total_seconds (import + load + build +
     solve), note (``match`` when rel_diff ≤ tol, else why not).
     """
-    from netdesign.solve import solve  # the engine; imported late so the rest works without it
+    # Pyomo and HiGHS (netdesign.solve) load only when instances are solved: the optima and
+    # summary helpers of this module, used by the bench tests and tables, import without them
+    from netdesign.solve import solve
     from netdesign.validate import load_model
 
     folder = Path(folder) if folder is not None else default_folder(kind)

@@ -616,6 +616,7 @@ def _study_outputs(model: Path, out: Path, report: bool, started: float) -> None
 
     from netdesign.compare import compare as compare_runs
     from netdesign.compare import write_comparison
+    from netdesign.results import SOLVED
 
     accuracy = out / "forecast" / "accuracy_segment.csv"
     if accuracy.exists():
@@ -630,7 +631,7 @@ def _study_outputs(model: Path, out: Path, report: bool, started: float) -> None
         from netdesign.report import write_report
 
         paths += write_report(out, model=model)
-    failed = comparison.runs[~comparison.runs["status"].isin(["optimal", "time_limit"])]
+    failed = comparison.runs[~comparison.runs["status"].isin(SOLVED)]
     console.print(f"study done in {time.perf_counter() - started:.0f}s: "
                   f"{len(comparison.runs)} runs, {len(failed)} without a solution; results in "
                   f"{escape(str(out / 'results.duckdb'))}")

@@ -27,10 +27,10 @@ from rich.text import Text
 
 from netdesign.certify import Bounds, cost_delta
 from netdesign.files import write_atomic
-from netdesign.finance import PNL_ORDER
-from netdesign.kpis import KPIS, UNITS
-from netdesign.results import COST_LINES
-from netdesign.store import SOLVED, ResultsStore
+from netdesign.finance import PNL_HIGHER_IS_BETTER, PNL_ORDER
+from netdesign.kpis import KPIS, LABELS, UNITS, better
+from netdesign.results import COST_LINES, SOLVED
+from netdesign.store import ResultsStore
 
 RUN_COLUMNS = ("run_id", "scenario", "mode", "status", "gap", "gap_total", "solve_seconds",
                "objective", "bound", "floor")
@@ -54,26 +54,6 @@ TERMINAL_KPIS = (
 )
 """The KPIs :func:`comparison_table` shows (the CSV has all of them)."""
 
-LABELS = {
-    "total_cost": "Total cost",
-    "logistics_cost_pct_revenue": "Logistics\n% rev.",
-    "cost_per_order": "Cost/order",
-    "cost_per_unit": "Cost/unit",
-    "inventory_turns": "Turns",
-    "dio": "DIO",
-    "carrying_cost_pct_inventory": "Carrying %",
-    "fill_rate": "Fill rate",
-    "stockout_rate": "Stockout",
-    "avg_delivery_days": "Delivery",
-    "share_within_1d": "≤1 day",
-    "share_within_2d": "≤2 days",
-    "share_within_3d": "≤3 days",
-    "dc_utilisation": "DC util.",
-    "transfer_volume": "Transfers",
-    "co2_per_unit": "CO2",
-    "open_dcs": "Open DCs",
-}
-
 COST_GROUPS: dict[str, tuple[str, ...]] = {
     "cogs": ("purchase",),
     "freight": ("freight_inbound", "freight_transfer", "freight_outbound", "freight_direct"),
@@ -95,18 +75,9 @@ TERMINAL_PNL = ("revenue", "ebit", "capital_charge", "closing", "economic_profit
 
 PNL_LABELS = {"revenue": "Revenue", "ebit": "EBIT", "capital_charge": "Capital\ncharge",
               "closing": "Closing\n(annual.)", "economic_profit": "Economic\nprofit"}
-PNL_HIGHER_IS_BETTER = {"revenue", "ebit", "economic_profit"}
-
 COST_LABELS = {"cogs": "COGS", "co2": "CO2", **{n: n.capitalize() for n in (
     "freight", "handling", "warehousing", "capital", "closing", "carrying", "unmet", "other",
     "total")}}
-
-LOWER_IS_BETTER = {
-    "total_cost", "logistics_cost_pct_revenue", "cost_per_order", "cost_per_unit", "dio",
-    "carrying_cost_pct_inventory", "stockout_rate", "avg_delivery_days", "co2_per_unit",
-}
-HIGHER_IS_BETTER = {"inventory_turns", "fill_rate", "share_within_1d", "share_within_2d",
-                    "share_within_3d"}
 
 
 @dataclass(frozen=True)
@@ -350,9 +321,8 @@ def comparison_table(c: Comparison, what: str = "kpis", width: int = 120) -> Gro
         names = [k for k in TERMINAL_KPIS if k in c.kpis.columns] or list(c.kpis.columns[:10])
         values, deltas = c.kpis[names], c.kpi_deltas[names]
         units = {n: c.units.get(n, UNITS.get(n, "")) for n in names}
-        labels = {n: LABELS.get(n, n) for n in names}
-        direction = {n: -1 if n in LOWER_IS_BETTER else 1 if n in HIGHER_IS_BETTER else 0
-                     for n in names}
+        labels = {n: LABELS[n].short if n in LABELS else n for n in names}
+        direction = {n: better(n) for n in names}
         title = "KPIs"
     elif what == "costs":
         values, deltas = _cost_view(c)

@@ -67,6 +67,3 @@ class ModelData:
     @property
     def has_suppliers(self) -> bool:
         return not self.supply.empty
-
-    def demand_by_region(self) -> pd.DataFrame:
-        return self.demand.merge(self.customers[["customer", "region"]], on="customer")

@@ -1,7 +1,8 @@
 """Finance view of a run: P&L, working capital and the CapEx case, in the finance partner's terms.
 
 Two layers, as in stockpyl: plain formulas first (one function each, the equation and its source in
-the docstring, no model objects), then composites that read :class:`~netdesign.data.ModelData` and
+the docstring, no model objects; the capital recovery factor the objective shares is in
+:mod:`netdesign.formulas`), then composites that read :class:`~netdesign.data.ModelData` and
 :class:`~netdesign.results.Results` and return pandas objects.
 
 Sign conventions: P&L lines are positive amounts (revenue and costs alike, ``ebit`` = revenue minus
@@ -81,7 +82,13 @@ PNL_ORDER = (
     "closing",
     "economic_profit",
 )
-"""The lines of :func:`pnl`, in the order a P&L reads."""
+"""The lines of :func:`pnl`, in the order a P&L reads (``compare``, the report, the workbook)."""
+
+PNL_TOTALS = ("ebit", "economic_profit")
+"""The P&L's total lines (shown in bold)."""
+
+PNL_HIGHER_IS_BETTER = frozenset({"revenue", "ebit", "economic_profit"})
+"""P&L lines whose rise is an improvement; every other line is a cost."""
 
 CARRYING_LINES = ("carrying_cycle", "carrying_safety", "carrying_pipeline")
 
@@ -122,37 +129,6 @@ MACRS_FACTORS = {3: 2.0, 5: 2.0, 7: 2.0, 10: 2.0, 15: 1.5, 20: 1.5}
 # ---------------------------------------------------------------------------------------------
 # Formulas
 # ---------------------------------------------------------------------------------------------
-
-
-def crf(rate: float, years: float) -> float:
-    """Capital recovery factor (A/P, i, n): the level annual amount that repays 1 over n years.
-
-    .. math:: \\mathrm{CRF}(i, n) = \\frac{i (1+i)^n}{(1+i)^n - 1}, \\qquad
-              \\mathrm{CRF}(0, n) = \\frac{1}{n}
-
-    Source: C. S. Park, *Contemporary Engineering Economics*, ch. 3 (uniform series, capital
-    recovery factor (A/P, i, N)); e.g. (A/P, 10 %, 10) = 0.16275 in the interest tables.
-
-    Computed as i / (1 − (1+i)^−n) with ``expm1``/``log1p`` so that tiny rates stay accurate.
-    ``years`` must be positive; ``rate`` must be > −1.
-    """
-    if not years > 0:
-        raise ValueError(f"years must be positive, got {years}")
-    if not rate > -1:
-        raise ValueError(f"rate must be > -1, got {rate}")
-    if rate == 0:
-        return 1.0 / years
-    return rate / -math.expm1(-years * math.log1p(rate))
-
-
-def annualise(amount: float, rate: float, years: float) -> float:
-    """Equivalent annual amount of a one-time ``amount`` over ``years`` at ``rate``.
-
-    A = P·CRF(i, n).
-
-    Source: Park, *Contemporary Engineering Economics*, ch. 3, A = P(A/P, i, N).
-    """
-    return amount * crf(rate, years)
 
 
 def npv(rate: float, cash_flows: Sequence[float]) -> float:

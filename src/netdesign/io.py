@@ -520,8 +520,6 @@ def convert(source: str | Path, target: str | Path) -> Path:
     """Folder → workbook when ``target`` ends in .xlsx, otherwise workbook/folder → folder."""
     raw = read_model(source)
     if raw.errors:  # a row that could not be read would be cut or lost in the copy
-        from netdesign.validate import ModelValidationError, Problem
-
         raise ModelValidationError(raw.source, [Problem(*error) for error in raw.errors])
     target = Path(target)
     if target.suffix.lower() == ".xlsx":

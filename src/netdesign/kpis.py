@@ -2,7 +2,8 @@
 
 Every KPI is a plain function ``(data: ModelData, results: Results) -> float`` whose one-line
 docstring gives its formula and unit; :data:`KPIS` registers them by name, :data:`UNITS` gives each
-unit, and :func:`compute_kpis` evaluates them all.
+unit, :data:`LABELS` how each is shown (names and which way is better, for ``compare``, the
+report and the workbook), and :func:`compute_kpis` evaluates them all.
 
 Conventions:
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -28,7 +30,7 @@ import pandas as pd
 
 from netdesign import finance
 from netdesign.data import ModelData
-from netdesign.results import Results
+from netdesign.results import KPI_UNITS, Results
 
 _N = NormalDist()
 
@@ -307,30 +309,58 @@ KPIS: dict[str, Callable[[ModelData, Results], float]] = {
 }
 """KPI name → function, in report order."""
 
-UNITS: dict[str, str] = {
-    "logistics_cost_pct_revenue": "%",
-    "cost_per_order": "currency/order",
-    "cost_per_unit": "currency/unit",
-    "inventory_turns": "1/year",
-    "dio": "days",
-    "carrying_cost_pct_inventory": "%/year",
-    "fill_rate": "share",
-    "stockout_rate": "share",
-    "stockout_frequency": "1/year",
-    "forecast_wape": "share",
-    "forecast_bias": "share",
-    "avg_delivery_days": "days",
-    "share_within_1d": "share",
-    "share_within_2d": "share",
-    "share_within_3d": "share",
-    "dc_utilisation": "%",
-    "peak_utilisation": "%",
-    "transfer_volume": "units/year",
-    "co2_per_unit": "kg CO2/unit",
-    "open_dcs": "count",
-    "total_cost": "currency/year",
+UNITS = KPI_UNITS
+"""KPI name → unit (``currency`` is ``settings.currency``); kept with the results' vocabulary
+(:data:`netdesign.results.KPI_UNITS`) so the store labels stored KPIs without KPI code."""
+
+LOWER, NEITHER, HIGHER = -1, 0, 1
+
+
+@dataclass(frozen=True)
+class KpiLabel:
+    """How a KPI is shown: ``label`` in the report and the workbook, ``short`` as the terminal
+    comparison's column header, ``better`` the direction of an improvement."""
+
+    label: str
+    short: str
+    better: int = NEITHER
+
+
+LABELS: dict[str, KpiLabel] = {
+    "total_cost": KpiLabel("Total landed cost / yr", "Total cost", LOWER),
+    "logistics_cost_pct_revenue": KpiLabel("Logistics cost % of revenue", "Logistics\n% rev.",
+                                           LOWER),
+    "cost_per_order": KpiLabel("Cost per order", "Cost/order", LOWER),
+    "cost_per_unit": KpiLabel("Cost per unit", "Cost/unit", LOWER),
+    "inventory_turns": KpiLabel("Inventory turns", "Turns", HIGHER),
+    "dio": KpiLabel("Days inventory outstanding", "DIO", LOWER),
+    "carrying_cost_pct_inventory": KpiLabel("Carrying cost % of inventory", "Carrying %", LOWER),
+    "fill_rate": KpiLabel("Fill rate", "Fill rate", HIGHER),
+    "stockout_rate": KpiLabel("Stockout rate", "Stockout", LOWER),
+    "avg_delivery_days": KpiLabel("Avg delivery days", "Delivery", LOWER),
+    "share_within_1d": KpiLabel("Demand within 1 day", "≤1 day", HIGHER),
+    "share_within_2d": KpiLabel("Demand within 2 days", "≤2 days", HIGHER),
+    "share_within_3d": KpiLabel("Demand within 3 days", "≤3 days", HIGHER),
+    "dc_utilisation": KpiLabel("DC utilisation", "DC util."),
+    "transfer_volume": KpiLabel("Transfer volume (units/yr)", "Transfers"),
+    "co2_per_unit": KpiLabel("CO₂ per unit (kg)", "CO2", LOWER),
+    "open_dcs": KpiLabel("Open DCs", "Open DCs"),
 }
-"""KPI name → unit (``currency`` is ``settings.currency``)."""
+"""KPI name → how it is shown, in the report's order; a KPI not listed shows by its name and is
+neither better nor worse when it moves."""
+
+
+def better(name: str) -> int:
+    """:data:`HIGHER` when a rise of KPI ``name`` is an improvement, :data:`LOWER` when a fall
+    is, :data:`NEITHER` otherwise."""
+    shown = LABELS.get(name)
+    return shown.better if shown else NEITHER
+
+
+def lower_is_better(name: str) -> bool | None:
+    """True when a fall of KPI ``name`` is an improvement, False for a rise, None for neither."""
+    direction = better(name)
+    return None if direction == NEITHER else direction == LOWER
 
 
 def compute_kpis(data: ModelData, results: Results) -> dict[str, float]:

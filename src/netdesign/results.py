@@ -35,7 +35,38 @@ import pandas as pd
 
 from netdesign.files import write_atomic
 
-STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
+SOLVED = ("optimal", "time_limit")
+"""Statuses of a finished run with a solution: its objective and every table are that solution's
+(a time limit returns the incumbent, never silently)."""
+
+WITH_SOLUTION = (*SOLVED, "interrupted")
+"""Statuses of a solve that returned a solution; an interrupted one keeps its incumbent but is
+not a finished run (a study does not store it)."""
+
+KPI_UNITS: dict[str, str] = {
+    "logistics_cost_pct_revenue": "%",
+    "cost_per_order": "currency/order",
+    "cost_per_unit": "currency/unit",
+    "inventory_turns": "1/year",
+    "dio": "days",
+    "carrying_cost_pct_inventory": "%/year",
+    "fill_rate": "share",
+    "stockout_rate": "share",
+    "stockout_frequency": "1/year",
+    "forecast_wape": "share",
+    "forecast_bias": "share",
+    "avg_delivery_days": "days",
+    "share_within_1d": "share",
+    "share_within_2d": "share",
+    "share_within_3d": "share",
+    "dc_utilisation": "%",
+    "peak_utilisation": "%",
+    "transfer_volume": "units/year",
+    "co2_per_unit": "kg CO2/unit",
+    "open_dcs": "count",
+    "total_cost": "currency/year",
+}
+"""KPI name → unit of :data:`netdesign.kpis.KPIS` (``currency`` is ``settings.currency``)."""
 
 #: every cost line of ``Results.costs`` [currency/year]; they sum to the objective
 COST_LINES = (
@@ -109,8 +140,7 @@ class Results:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("optimal", "time_limit", "interrupted") and (
-            self.objective is not None)
+        return self.status in WITH_SOLUTION and self.objective is not None
 
     @property
     def controllable(self) -> float | None:

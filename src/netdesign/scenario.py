@@ -14,8 +14,11 @@ A scenario is a YAML file (safe-loaded, never evaluated)::
     sweep: {settings.fuel_index: [1.0, 1.1, 1.2]}   # optional grid: one run per point
 
 **Priority** (later wins): model.yaml < scenario ``settings`` < sweep point < ``changes`` <
-command-line ``--set``. A setting written at two levels is an override (logged), but two
-``changes`` that write the same cell of the same row are a collision and an error. ``where``
+command-line ``--set``. Settings merge key by key (:mod:`netdesign.settings_merge`):
+``settings: {service: {max_days: 4}}`` keeps the model's service band. A setting written at two
+levels is an override (logged); written twice at one level (``service.max_days`` and
+``service: {max_days: …}``) it is a collision, and an unknown setting is an error naming the file
+and key. Two ``changes`` that write the same cell of the same row are a collision too. ``where``
 filters on column equality (a list means any of); on ``demand`` and ``supply`` rows it may also
 use columns of the customer, product or supplier the row refers to (e.g. ``region``).
 ``set`` writes a value, ``scale`` multiplies a number, ``add`` adds a number (a mapping) or appends
@@ -43,9 +46,9 @@ from netdesign.effects import mark_no_effect
 from netdesign.errors import ScenarioError
 from netdesign.io import RawModel
 from netdesign.schema import TABLES
+from netdesign.settings_merge import merge_layer
 from netdesign.validate import validate
 
-PRIORITY = ("model", "settings", "sweep", "changes", "--set")
 _RELATED = {"customer": "customers", "product": "products", "supplier": "suppliers",
             "facility": "facilities"}
 
@@ -178,20 +181,18 @@ def apply_scenario(raw: RawModel, scenario: Scenario, overrides: dict[str, Any] 
     log: list[dict[str, Any]] = []
     settings = json.loads(json.dumps(raw.settings))
     where = scenario.source or scenario.name
-    for level, values in (("settings", scenario.settings), ("sweep", _strip(scenario.point))):
-        for key, value in values.items():
-            _set_setting(settings, key, value, level, log, where)
+    _merge_settings(settings, scenario.settings, "settings", where, "settings.", log)
+    _merge_settings(settings, _strip(scenario.point), "sweep", where, "sweep.settings.", log)
     forecast_settings = json.loads(json.dumps(settings))  # --set forecast.* reaches it too
-    for key, value in (overrides or {}).items():
-        if key.startswith("forecast."):
-            _set_setting(forecast_settings, key, value, "--set", [], where)
+    forecast_overrides = {k: v for k, v in (overrides or {}).items()
+                          if k.split(".")[0] == "forecast"}
+    _merge_settings(forecast_settings, forecast_overrides, "--set", "command line", "--set ", [])
     staged, forecast = with_forecast(replace(raw, settings=forecast_settings))
     tables = {name: frame.copy() for name, frame in staged.tables.items()}
     written: dict[tuple[str, int, str], int] = {}
     for number, change in enumerate(scenario.changes, start=1):
         _apply_change(tables, change, number, written, log, where)
-    for key, value in (overrides or {}).items():
-        _set_setting(settings, key, value, "--set", log, "command line")
+    _merge_settings(settings, overrides or {}, "--set", "command line", "--set ", log)
     new_raw = replace(raw, settings=settings, tables=tables)
     data = validate(new_raw)
     mark_no_effect(log, data)
@@ -203,18 +204,12 @@ def _strip(point: dict[str, Any]) -> dict[str, Any]:
     return {k.removeprefix("settings."): v for k, v in point.items()}
 
 
-def _set_setting(settings: dict, key: str, value: Any, level: str, log: list, where: str) -> None:
-    *parents, leaf = key.split(".")
-    target = settings
-    for part in parents:
-        node = target.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ScenarioError(f"{where}: setting {key!r}: {part!r} is not a section")
-        target = node
-    old = target.get(leaf)
-    target[leaf] = value
-    log.append({"source": level, "table": "model.yaml", "column": key, "rows": 1,
-                "old": old, "new": value})
+def _merge_settings(settings: dict, layer: dict[str, Any], level: str, where: str,
+                    key_prefix: str, log: list) -> None:
+    """Merge one settings layer key by key (:mod:`netdesign.settings_merge`), logging each key."""
+    for key, old, new in merge_layer(settings, layer, where=where, key_prefix=key_prefix):
+        log.append({"source": level, "table": "model.yaml", "column": key, "rows": 1,
+                    "old": old, "new": new})
 
 
 def _apply_change(tables: dict[str, pd.DataFrame], change: Change, number: int,

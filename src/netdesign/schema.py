@@ -474,11 +474,3 @@ KEYS: dict[str, tuple[str, ...]] = {
     "demand_history": ("customer", "product", "period"),
     "demand_profile": ("product", "month"),
 }
-
-
-def columns(table: str) -> dict[str, tuple[bool, object, str]]:
-    """Column name → (required, default, description) for one table, in declaration order."""
-    out = {}
-    for name, field in TABLES[table].model_fields.items():
-        out[name] = (field.is_required(), field.default, field.description or "")
-    return out

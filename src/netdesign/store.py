@@ -8,7 +8,7 @@ table               columns
 runs                one row per run: every :class:`RunRecord` field (``point``, ``settings``,
                     ``change_log``, ``model_size`` and ``diagnosis`` as JSON text) + has_results
 costs               run_id, line, value [currency/year]
-kpis                run_id, name, value, unit (:data:`netdesign.kpis.UNITS`; nan stored as NULL)
+kpis                run_id, name, value, unit (:data:`~netdesign.results.KPI_UNITS`; nan: NULL)
 facilities, flows,  run_id, then the columns of the :class:`~netdesign.results.Results` table
 inventory,          (results.py documents them). Extra columns a run brings are added to the
 assignments,        table; a run lacking a column has NULL there.
@@ -54,14 +54,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from netdesign.kpis import UNITS
-from netdesign.results import Results
+from netdesign.results import KPI_UNITS, SOLVED, Results
 
-FINISHED = ("optimal", "time_limit", "infeasible", "unbounded")
+FINISHED = (*SOLVED, "infeasible", "unbounded")
 """Statuses that count as done: a run with one of them is not run again (see :meth:`finished`)."""
-
-SOLVED = ("optimal", "time_limit")
-"""Statuses whose run has a solution (with an objective)."""
 
 RESULT_TABLES = Results.TABLES
 JSON_FIELDS = ("point", "settings", "change_log", "model_size", "diagnosis", "floor_parts",
@@ -413,8 +409,8 @@ class ResultsStore:
         The record goes to ``runs`` (its fields are the truth for status, objective and times,
         also when ``results`` is given), ``results`` (None for a run that failed) to ``costs``,
         the Results tables and ``table_columns``, ``kpis`` (name → value) to ``kpis`` with units
-        from :data:`netdesign.kpis.UNITS`. The run's ``finance`` rows are deleted too: write them
-        with :meth:`write_finance` after this. A frame's index is not stored.
+        from :data:`netdesign.results.KPI_UNITS`. The run's ``finance`` rows are deleted too:
+        write them with :meth:`write_finance` after this. A frame's index is not stored.
 
         ValueError, and nothing written, when the run's tables do not belong to the solution whose
         objective is stored: the cost lines must add up to the objective within
@@ -453,7 +449,7 @@ class ResultsStore:
                 {
                     "name": pd.Series(names, dtype=object),
                     "value": pd.Series([_number(v) for v in kpis.values()], dtype=float),
-                    "unit": pd.Series([UNITS.get(n, "") for n in names], dtype=object),
+                    "unit": pd.Series([KPI_UNITS.get(n, "") for n in names], dtype=object),
                 }
             )
         if results is None:

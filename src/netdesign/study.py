@@ -59,7 +59,7 @@ from netdesign.files import folder_lock, write_atomic
 from netdesign.io import read_model
 from netdesign.optimization.highs import STOP, stop_on_signals, stop_requested
 from netdesign.parametric import Solved, endpoints_first, interpolated_bound
-from netdesign.results import Design, Results
+from netdesign.results import SOLVED, Design, Results
 from netdesign.scenario import (
     BASELINE,
     AppliedScenario,
@@ -848,7 +848,7 @@ def add_finance(store, applied: dict[str, AppliedScenario]) -> None:
     from netdesign.finance import capex_case, pnl, working_capital, working_capital_delta
 
     runs = store.runs()
-    has_solution = runs["status"].isin(["optimal", "time_limit"]) & runs["objective"].notna()
+    has_solution = runs["status"].isin(SOLVED) & runs["objective"].notna()
     solved = runs.loc[has_solution, "run_id"].tolist()
     if "baseline" not in solved:
         return

@@ -10,6 +10,7 @@ be met, and DC and supply capacity cover the demand they must carry.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic.fields import FieldInfo
 
 from netdesign.data import ModelData
 from netdesign.errors import ModelValidationError, Problem
+from netdesign.formulas import capacity_raise
 from netdesign.io import RawModel, read_model
 from netdesign.names import did_you_mean
 from netdesign.schema import (
@@ -35,6 +37,7 @@ from netdesign.schema import (
     TOO_BIG,
     Settings,
 )
+from netdesign.settings_merge import merge_layer
 
 if TYPE_CHECKING:
     from netdesign.network import Network
@@ -46,23 +49,19 @@ def load_model(path: str | Path, *, forecast: bool = True,
 
     A ``demand_history`` is forecast into the planning year's ``demand`` (and ``demand_profile``)
     unless ``forecast`` or the setting ``forecast.use_history`` is false
-    (:func:`netdesign.forecast.with_forecast`). ``settings`` (nested) are merged over model.yaml.
+    (:func:`netdesign.forecast.with_forecast`). ``settings`` (nested or dotted) are merged over
+    model.yaml key by key (:mod:`netdesign.settings_merge`).
     """
     from netdesign.forecast import with_forecast
 
     raw = read_model(path)
     if settings:
-        raw = replace(raw, settings=_merged(raw.settings, settings))
+        merged = copy.deepcopy(raw.settings)
+        merge_layer(merged, settings, where="load_model(settings=…)")
+        raw = replace(raw, settings=merged)
     if forecast:
         raw, _ = with_forecast(raw)
     return validate(raw)
-
-
-def _merged(settings: dict, extra: dict) -> dict:
-    out = dict(settings)
-    for key, value in extra.items():
-        out[key] = _merged(out.get(key) or {}, value) if isinstance(value, dict) else value
-    return out
 
 
 def validate(raw: RawModel) -> ModelData:
@@ -637,8 +636,7 @@ def _capacity(frames: dict[str, pd.DataFrame], network: Network, problems: list[
     usable = fac[fac["status"] != "forced_closed"]
     factor = pd.Series(1.0, index=usable["facility"])
     if not options.empty:
-        extra = options.groupby("facility")["capacity_factor"].apply(
-            lambda f: 1.0 + float(np.clip(f - 1.0, 0, None).sum()))
+        extra = 1.0 + capacity_raise(options, gains_only=True).groupby(options["facility"]).sum()
         factor = factor.mul(extra.reindex(factor.index).fillna(1.0))
     capacity = float((usable.set_index("facility")["throughput_capacity"] * factor).sum())
     if capacity < need - 1e-6:

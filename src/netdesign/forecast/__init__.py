@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from netdesign.data import ModelData
+from netdesign.errors import ModelValidationError, Problem
 from netdesign.files import write_atomic
 from netdesign.forecast import accuracy as acc
 from netdesign.forecast.plan import backtest_and_forecast, series_table
@@ -271,8 +272,6 @@ def with_forecast(raw: RawModel) -> tuple[RawModel, Forecast | None]:
     try:
         tables["demand"] = _cells(result.planning_demand(fc.error_scale, fc.launches))
     except ValueError as err:
-        from netdesign.validate import ModelValidationError, Problem
-
         raise ModelValidationError(raw.source, [Problem("model.yaml", "-", "forecast.launches",
                                                         str(err), "a product with history")]
                                    ) from None

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from netdesign.formulas import capacity_raise
 from netdesign.network import hub_products
 from netdesign.optimization.components import linear, stock_or_open
 from netdesign.optimization.index import ModelIndex, variance_weight
@@ -22,6 +23,13 @@ from netdesign.optimization.peak import MONTH_DAYS, binding_months, share_matrix
 
 def _throughput(m, ix: ModelIndex, pair: int):
     return linear(m.flow, ix.ships_from[pair], 1.0)
+
+
+def _option_raise(m, ix: ModelIndex, f: int):
+    """Σ_k (φ_k − 1) · o_jk over the options of DC f (:func:`netdesign.formulas.capacity_raise`):
+    what its bought options add to its capacity, in multiples of the base capacity."""
+    raised = capacity_raise(ix.options).tolist()
+    return sum(raised[i] * m.option[i] for i, fac in enumerate(ix.options["fac"]) if fac == f)
 
 
 def demand_satisfaction(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
@@ -103,15 +111,11 @@ def throughput_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     φ_k is the option's capacity factor (expansion 1.5 adds half the base capacity).
     """
     cap = ix.facilities["throughput_capacity"].astype(float).to_numpy()
-    opts = ix.options
 
     def rule(m, f):
         out = np.concatenate([ix.ships_from[k] for k in ix.fac_pairs[f]] or [np.array([], int)])
-        raised = sum(
-            (float(o.capacity_factor) - 1.0) * m.option[i]
-            for i, o in enumerate(opts.itertuples()) if o.fac == f
-        )
-        return linear(m.flow, out, 1.0) <= m.throughput_cap[f] * (m.open[f] + raised)
+        return linear(m.flow, out, 1.0) <= m.throughput_cap[f] * (
+            m.open[f] + _option_raise(m, ix, f))
 
     m.throughput_capacity = pyo.Constraint(
         [f for f in range(len(cap)) if math.isfinite(cap[f])], rule=rule
@@ -134,7 +138,7 @@ def peak_throughput(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     cap = ix.facilities["throughput_capacity"].astype(float).to_numpy()
     if not s.peak.enabled or ix.data.demand_profile.empty:
         return
-    factor, opts = s.peak.capacity_factor, ix.options
+    factor = s.peak.capacity_factor
     shares = share_matrix(ix.data, ix.pairs["product"].reset_index(drop=True))
     rows: list[tuple[int, int]] = []
     for f in range(len(cap)):
@@ -151,8 +155,7 @@ def peak_throughput(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
 
     def rule(m, f, month):
         members = [k for k in ix.fac_pairs[f] if int(k) in position]
-        raised = sum((float(o.capacity_factor) - 1.0) * m.option[i]
-                     for i, o in enumerate(opts.itertuples()) if o.fac == f)
+        raised = _option_raise(m, ix, f)
         monthly = linear(m.pair_throughput, np.array([position[int(k)] for k in members]),
                          shares[members, month])
         return monthly <= factor * float(MONTH_DAYS[month]) * m.throughput_cap[f] * (
@@ -177,8 +180,9 @@ def capacity_cover(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     cap = fac["throughput_capacity"].astype(float).to_numpy()
     if not len(cap) or not np.isfinite(cap).all():
         return
-    raised = sum((float(o.capacity_factor) - 1.0) * m.throughput_cap[int(o.fac)] * m.option[i]
-                 for i, o in enumerate(ix.options.itertuples()))
+    raise_by = capacity_raise(ix.options).tolist()
+    raised = sum(raise_by[i] * m.throughput_cap[int(f)] * m.option[i]
+                 for i, f in enumerate(ix.options["fac"]))
     opened = sum(m.throughput_cap[f] * m.open[f] for f in range(len(cap)))
     direct = linear(m.flow, np.flatnonzero((ix.flows["leg"] == "direct").to_numpy()), 1.0)
     unmet = sum(m.unmet[d] for d in range(len(ix.demand)))
@@ -194,17 +198,12 @@ def storage_capacity(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     cap = ix.facilities["storage_capacity"].astype(float).to_numpy()
     s = ix.data.settings
     half_cycle = s.inventory.review_period_days / (2.0 * s.days_per_year)
-    opts = ix.options
 
     def rule(m, f):
         pairs = ix.fac_pairs[f]
         out = np.concatenate([ix.ships_from[k] for k in pairs] or [np.array([], int)])
-        raised = sum(
-            (float(o.capacity_factor) - 1.0) * m.option[i]
-            for i, o in enumerate(opts.itertuples()) if o.fac == f
-        )
         held = linear(m.flow, out, half_cycle) + linear(m.safety, pairs, 1.0)
-        return held <= m.storage_cap[f] * (m.open[f] + raised)
+        return held <= m.storage_cap[f] * (m.open[f] + _option_raise(m, ix, f))
 
     m.storage_capacity = pyo.Constraint(
         [f for f in range(len(cap)) if math.isfinite(cap[f])], rule=rule
@@ -252,8 +251,7 @@ def option_handling(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     total_demand = float(ix.demand["annual_units"].sum())
     hc = ix.facilities["handling_cost"].astype(float).to_numpy()
     cap = ix.facilities["throughput_capacity"].astype(float).to_numpy()
-    raised = (opts["capacity_factor"].astype(float) - 1.0).clip(lower=0.0).groupby(
-        opts["fac"]).sum()
+    raised = capacity_raise(opts, gains_only=True).groupby(opts["fac"]).sum()
 
     def bound(i):
         f = int(opts["fac"].iat[i])

@@ -1,7 +1,7 @@
 """Cost lines of total landed cost, one named Pyomo Expression each; the objective is their sum.
 
 All lines are per year in the model currency. One-time amounts are annualised with the capital
-recovery factor (:func:`netdesign.finance.crf`): DC and option CapEx over their life, closing costs
+recovery factor (:func:`netdesign.formulas.crf`): DC and option CapEx over their life, closing costs
 over the study horizon, at the discount rate.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from netdesign.finance import crf
+from netdesign.formulas import crf, freight_at_fuel_index
 from netdesign.optimization.components import linear
 from netdesign.optimization.index import ModelIndex
 from netdesign.results import COST_LINES
@@ -27,9 +27,9 @@ def add_costs(m: pyo.ConcreteModel, ix: ModelIndex) -> None:
     lines["purchase"] = linear(m.flow, all_flows, flows["purchase_cost"].to_numpy())
     for name in ("inbound", "transfer", "outbound", "direct"):
         on_leg = np.flatnonzero(leg == name)
-        lines[f"freight_{name}"] = linear(
-            m.flow, on_leg, flows["freight"].to_numpy()[on_leg]
-        ) + (m.fuel_index - 1) * linear(m.flow, on_leg, flows["freight_fuel"].to_numpy()[on_leg])
+        lines[f"freight_{name}"] = freight_at_fuel_index(
+            linear(m.flow, on_leg, flows["freight"].to_numpy()[on_leg]),
+            linear(m.flow, on_leg, flows["freight_fuel"].to_numpy()[on_leg]), m.fuel_index)
     lines["handling"] = _handling(m, ix)
     lines["facility_fixed"] = linear(m.open, np.arange(len(fac)), fac["fixed_cost"].to_numpy())
     candidate = (fac["status"] != "existing").to_numpy()

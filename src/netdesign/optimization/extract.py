@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from netdesign.formulas import capacity_raise, freight_at_fuel_index
 from netdesign.optimization.highs import SolveOutcome
 from netdesign.optimization.index import ModelIndex, variance_weight
 from netdesign.optimization.peak import peak_columns
@@ -60,8 +61,8 @@ def _flows(ix: ModelIndex, flow: np.ndarray, fuel_index: float) -> pd.DataFrame:
                          "transit_days"]].copy()
     units = flow[used]
     table["units"] = units
-    unit_freight = f["freight"].to_numpy()[used] + (fuel_index - 1) * f["freight_fuel"].to_numpy()[
-        used]
+    unit_freight = freight_at_fuel_index(f["freight"].to_numpy()[used],
+                                         f["freight_fuel"].to_numpy()[used], fuel_index)
     table["freight"] = units * unit_freight
     table["co2_kg"] = units * f["co2_kg"].to_numpy()[used]
     table["unit_value"] = f["unit_value"].to_numpy()[used]
@@ -126,8 +127,7 @@ def _facilities(ix: ModelIndex, is_open: np.ndarray, option: np.ndarray, flows: 
     chosen = ix.options[option]
     fac["options"] = fac["facility"].map(chosen.groupby("facility")["option"].agg(";".join)
                                          ).astype(object).fillna("")  # float NaN when none
-    extra = chosen.assign(extra=chosen["capacity_factor"] - 1.0)
-    raise_by = extra.groupby("facility")["extra"].sum()
+    raise_by = capacity_raise(chosen).groupby(chosen["facility"]).sum()
     shipped = flows[flows["leg"].isin(["outbound", "transfer"])]
     fac["throughput"] = fac["facility"].map(shipped.groupby("origin")["units"].sum()).fillna(0.0)
     capacity = fac["throughput_capacity"] * (1.0 + fac["facility"].map(raise_by).fillna(0.0))

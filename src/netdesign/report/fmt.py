@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from netdesign import kpis
+
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "CAD": "C$",
            "AUD": "A$", "CHF": "CHF ", "MXN": "MX$", "BRL": "R$"}
 
@@ -63,35 +65,11 @@ LINE_LABELS = {
     "discounted_payback_months": "Discounted payback (months)",
 }
 
-KPI_LABELS = {
-    "total_cost": "Total landed cost / yr",
-    "logistics_cost_pct_revenue": "Logistics cost % of revenue",
-    "cost_per_order": "Cost per order",
-    "cost_per_unit": "Cost per unit",
-    "inventory_turns": "Inventory turns",
-    "dio": "Days inventory outstanding",
-    "carrying_cost_pct_inventory": "Carrying cost % of inventory",
-    "fill_rate": "Fill rate",
-    "stockout_rate": "Stockout rate",
-    "avg_delivery_days": "Avg delivery days",
-    "share_within_1d": "Demand within 1 day",
-    "share_within_2d": "Demand within 2 days",
-    "share_within_3d": "Demand within 3 days",
-    "dc_utilisation": "DC utilisation",
-    "transfer_volume": "Transfer volume (units/yr)",
-    "co2_per_unit": "CO₂ per unit (kg)",
-    "open_dcs": "Open DCs",
-}
-
-LOWER_IS_BETTER = {"total_cost", "logistics_cost_pct_revenue", "cost_per_order", "cost_per_unit",
-                   "dio", "carrying_cost_pct_inventory", "stockout_rate", "avg_delivery_days",
-                   "co2_per_unit"}
-HIGHER_IS_BETTER = {"inventory_turns", "fill_rate", "share_within_1d", "share_within_2d",
-                    "share_within_3d"}
-
 
 def label(line: str) -> str:
-    return LINE_LABELS.get(line) or KPI_LABELS.get(line) or line.replace("_", " ").capitalize()
+    """A cost, finance or KPI line's name as the report and workbook show it."""
+    kpi = kpis.LABELS.get(line)
+    return LINE_LABELS.get(line) or (kpi and kpi.label) or line.replace("_", " ").capitalize()
 
 
 def ok(value) -> bool:

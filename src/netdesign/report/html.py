@@ -21,7 +21,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from netdesign.finance import PNL_ORDER as FINANCE_PNL_ORDER
+from netdesign import kpis
+from netdesign.finance import PNL_HIGHER_IS_BETTER, PNL_ORDER, PNL_TOTALS
 from netdesign.report import charts, fmt, geo
 from netdesign.report.load import StudyData, study_date
 from netdesign.report.netmap import dc_colors, map_view, network_map
@@ -232,8 +233,7 @@ class Page:
                 sub = "baseline"
                 if best and name in kx and fmt.ok(kx[name]):
                     dv = kx[name] - value
-                    lower = (True if name in fmt.LOWER_IS_BETTER else False
-                             if name in fmt.HIGHER_IS_BETTER else None)
+                    lower = kpis.lower_is_better(name)
                     sub = (f'best scenario: <b class="{self.tone(dv, lower, 1e-9)}">'
                            f'{kpi(name, kx[name], units.get(name, ""), self.cur)}</b>')
                 cards.append(self.card(fmt.label(name),
@@ -504,14 +504,13 @@ class Page:
         runs = d.solved
         units = self.units()
         base = d.baseline if d.baseline in runs else None
-        names = [n for n in fmt.KPI_LABELS if n in units] + sorted(set(units) - set(fmt.KPI_LABELS))
+        names = [n for n in kpis.LABELS if n in units] + sorted(set(units) - set(kpis.LABELS))
         header = [("KPI", ""), ("Unit", "")] + [(self.head(r), "num") for r in runs]
         rows = []
         values = {r: d.kpis(r) for r in runs}
         for name in names:
             unit = units.get(name, "")
-            lower = (True if name in fmt.LOWER_IS_BETTER else False
-                     if name in fmt.HIGHER_IS_BETTER else None)
+            lower = kpis.lower_is_better(name)
             row = [(e(fmt.label(name)), "name"),
                    (e(unit.replace("currency", self.cur or "currency")), "")]
             for r in runs:
@@ -542,8 +541,6 @@ class Page:
 
     # finance ------------------------------------------------------------------------------------
 
-    PNL_ORDER = FINANCE_PNL_ORDER
-    PNL_TOTALS = ("ebit", "economic_profit")
     WC_ORDER = ("inventory_value_cycle", "inventory_value_safety", "inventory_value_pipeline",
                 "inventory_value", "cogs", "dio", "turns")
     CASE_ORDER = ("capex", "capex_later", "closing", "closing_tax_shield",
@@ -622,7 +619,7 @@ class Page:
                         (f'<span class="{tone}">{sign_show(dv)}</span>' if fmt.ok(dv) else "–",
                          "num")]
             rows.append(row)
-            classes.append("total" if line in (*self.PNL_TOTALS, "inventory_value") else
+            classes.append("total" if line in (*PNL_TOTALS, "inventory_value") else
                            "subtle" if line in ("cogs",) and section == "working_capital" else "")
         if not is_base and section == "working_capital":
             cash = d.finance(run_id, "working_capital_delta").get("cash_released", math.nan)
@@ -651,9 +648,8 @@ class Page:
                 "(annualised), before tax.</p>")
 
     def pnl_table(self, run_id: str) -> str:
-        lower = {line: True for line in self.PNL_ORDER}
-        lower.update(revenue=False, ebit=False, economic_profit=False)
-        return self._compare_table(run_id, "pnl", self.PNL_ORDER, lower, {})
+        lower = {line: line not in PNL_HIGHER_IS_BETTER for line in PNL_ORDER}
+        return self._compare_table(run_id, "pnl", PNL_ORDER, lower, {})
 
     def wc_table(self, run_id: str) -> str:
         lower = {"inventory_value_cycle": True, "inventory_value_safety": True,

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SOLVED = ("optimal", "time_limit")
+from netdesign.results import SOLVED
 
 TABLES = ("costs", "kpis", "facilities", "flows", "inventory", "assignments", "service",
           "strategy", "unmet", "finance")

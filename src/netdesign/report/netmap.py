@@ -24,7 +24,6 @@ DC_PALETTE = [
 ]
 WIDTHS = (1.2, 2.2, 3.5, 5.0, 7.0)
 LAST_MILE_WIDTHS = (0.5, 0.8, 1.1, 1.5, 2.0)
-OPEN_PREFIX = "DC open"
 MAP_HEIGHT = 470
 
 

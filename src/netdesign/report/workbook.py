@@ -12,7 +12,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from netdesign import kpis
 from netdesign.files import write_atomic
+from netdesign.finance import PNL_ORDER, PNL_TOTALS
 from netdesign.io import text_cells
 from netdesign.report import fmt
 from netdesign.report.load import StudyData, study_date
@@ -201,8 +203,8 @@ def write_workbook(data: StudyData, path: Path) -> Path:
         ws.cell(row=start + i, column=2, value=value)
 
     # pnl / working capital: one column per run, then deltas of each scenario
-    pnl = _wide(data, "pnl", page.PNL_ORDER)
-    totals = {i for i, key in enumerate(pnl["key"]) if key in page.PNL_TOTALS}
+    pnl = _wide(data, "pnl", PNL_ORDER)
+    totals = {i for i, key in enumerate(pnl["key"]) if key in PNL_TOTALS}
     pnl = pnl.drop(columns="key").rename(columns={"line": "Line"})
     _sheet(book, "pnl", pnl, {r: money for r in data.solved}, totals=totals,
            widths={"Line": 30})
@@ -273,7 +275,7 @@ def write_workbook(data: StudyData, path: Path) -> Path:
 
     # kpis: one row per KPI, a column per run
     units = page.units()
-    names = [n for n in fmt.KPI_LABELS if n in units] + sorted(set(units) - set(fmt.KPI_LABELS))
+    names = [n for n in kpis.LABELS if n in units] + sorted(set(units) - set(kpis.LABELS))
     kp = pd.DataFrame({"KPI": [fmt.label(n) for n in names],
                        "Unit": [units[n].replace("currency", cur or "currency") for n in names]})
     for r in data.solved:
