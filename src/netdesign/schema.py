@@ -250,6 +250,10 @@ class SolverSettings(BaseModel):
                          "machine's cores only slows HiGHS down)")
     seed: int = Field(0, ge=0, le=2**31 - 1,
                       description="[-] HiGHS random seed (deterministic runs)")
+    memory_limit_gb: float | None = Field(
+        None, gt=0, le=1e5,
+        description="[GB] refuse, before building, a model whose estimated peak memory is above "
+        "this (blank: the memory available when it is built)")
 
 
 class FacilityCountSettings(BaseModel):

@@ -17,12 +17,13 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from netdesign.data import ModelData
-from netdesign.network import MAX_CARRYING_RATE
+from netdesign.network import MAX_CARRYING_RATE, build_network
+from netdesign.optimization import preflight
 from netdesign.optimization.costs import cost_floor
 from netdesign.optimization.cuts import ProductLinking
 from netdesign.optimization.extract import extract
 from netdesign.optimization.highs import HighsSession, Progress, SolveOutcome
-from netdesign.optimization.index import ModelIndex
+from netdesign.optimization.index import ModelIndex, build_index
 from netdesign.optimization.model import build_model
 from netdesign.optimization.search import Formulation, Search, write_log
 from netdesign.results import Design, Results
@@ -55,7 +56,11 @@ class NetworkModel:
     def __init__(self, data: ModelData):
         start = time.perf_counter()
         self.data = data
-        self.model, self.index = build_model(data)
+        index = build_index(build_network(data), data)
+        self.estimate = preflight.estimate(index)
+        preflight.check_fits(self.estimate, limit_gb=data.settings.solver.memory_limit_gb,
+                             source=data.settings.name)
+        self.model, self.index = build_model(data, index=index)
         self.floor = cost_floor(self.index)
         self.generate_seconds = time.perf_counter() - start
         self.session = HighsSession(self.model, floor=float(self.floor.sum()))

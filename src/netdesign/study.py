@@ -458,6 +458,8 @@ def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *
             notify(f"= {run_id}: already stored with the same inputs, skipped", None)
         base = _solve_baseline(store, plan, notify)
         _stop_if_asked(store)
+        if scheduler is None and isinstance(base, _Baseline) and base.model is not None:
+            workers = _workers_in_memory(base.model, workers, notify)
         design = Design.of(base.results) if base.results is not None and base.results.ok \
             else None
         groups = [_ordered([_with(t, design, base.values, _bound_for(t, base))
@@ -479,6 +481,17 @@ def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *
         add_finance(store, plan.applied)
         _stop_if_asked(store)  # a stop asked for now still ends the command (no report)
     return out
+
+
+def _workers_in_memory(model: NetworkModel, workers: int, notify) -> int:
+    """The local workers whose models (each about the baseline's size) fit in free memory."""
+    from netdesign.optimization.preflight import workers_that_fit
+
+    fit = workers_that_fit(model.estimate, workers)
+    if fit < workers:
+        notify(f"memory: each worker's model needs about {model.estimate.peak_bytes / 1e9:.1f} "
+               f"GB; {fit} of {workers} worker(s) fit in the memory free now", None)
+    return fit
 
 
 def _confirm_sweeps(groups: list[list[RunTask]], base: RunOutcome, workers: int,
