@@ -234,3 +234,25 @@ def test_a_sweep_of_more_than_100_points_asks_for_yes(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, [*argv, "--yes"], env=ENV)
     assert result.exit_code == 0, result.output
     assert "[4/4] fuel[" in result.output  # progress per point
+
+
+def test_a_full_disk_during_convert_leaves_the_converted_folder_whole(tmp_path, full_disk):
+    from netdesign.io import convert
+
+    model = tiny_spec_data(suppliers=True).write(tmp_path / "model")
+    target = convert(model, tmp_path / "copy")
+    before = _contents(target)
+    (model / "model.yaml").write_text((model / "model.yaml").read_text() + "\n# changed\n")
+    full_disk(target)
+    with pytest.raises(OSError, match="No space left"):
+        convert(model, target)
+    assert _contents(target) == before  # every file the old one, no temporary file left
+
+
+def test_thread_counts_outside_the_schema_range_are_refused_by_solve(tmp_path):
+    model = tiny_spec_data().write(tmp_path / "model")
+    result = subprocess.run([sys.executable, "-m", "netdesign", "solve", str(model),
+                             "--threads", "100000"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "120"})
+    assert result.returncode == 2
+    assert "100000 is not a thread count from 1 to 64" in result.stderr

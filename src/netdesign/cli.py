@@ -390,12 +390,21 @@ def solve_exit_code(status: str, has_solution: bool, stop_signal: int | None) ->
     return EXIT_NO_SOLUTION if status == "time_limit" else EXIT_INTERNAL
 
 
+def _threads_in_range(value: int | None) -> int | None:
+    from netdesign.schema import MAX_THREADS  # the schema's range for solver.threads
+
+    if value is not None and not 1 <= value <= MAX_THREADS:
+        raise typer.BadParameter(f"{value} is not a thread count from 1 to {MAX_THREADS}")
+    return value
+
+
 @command()
 def solve(
     model: ModelArg,
     time_limit: Annotated[float | None, typer.Option(help="Seconds (default: model.yaml)")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap (model.yaml)")] = None,
-    threads: Annotated[int | None, typer.Option(help="HiGHS threads")] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads",
+                                                callback=_threads_in_range)] = None,
     out: Annotated[Path | None, typer.Option(help="Write result tables (CSV) here")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     scenario: Annotated[Path | None, typer.Option(help="Apply this scenario file")] = None,

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from netdesign.files import write_atomic
 from netdesign.schema import TABLES
 
 PRODUCT = "P"
@@ -318,7 +319,7 @@ def write_instance(
         "inventory": {"pooling": False},
         "solver": {"time_limit": SOLVER_TIME_LIMIT, "mip_gap": 0},
     }
-    (out / "model.yaml").write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True))
+    write_atomic(out / "model.yaml", yaml.safe_dump(settings, sort_keys=False, allow_unicode=True))
     _write_csv(out / "products.csv", ["product", "unit_value", "unit_price", "weight_kg"],
                [[PRODUCT, 0, 0, 0]])
     _write_csv(
@@ -371,10 +372,13 @@ def _num(value: float) -> str:
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+    def write(target: Path) -> None:
+        with target.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+    write_atomic(path, write)
 
 
 def _prepare(out: Path, overwrite: bool) -> None:

@@ -32,6 +32,7 @@ from netdesign.csvfile import (
     sniff_delimiter,
 )
 from netdesign.errors import ModelValidationError, Problem
+from netdesign.files import write_atomic
 from netdesign.names import did_you_mean, same_name
 from netdesign.schema import TABLES
 from netdesign.xlsxfile import Untrusted, untrusted_cells
@@ -509,11 +510,12 @@ def _text(value: Any) -> str:
 
 
 def write_folder(raw: RawModel, folder: Path) -> None:
-    """Write a model as ``model.yaml`` plus one CSV per table."""
+    """Write a model as ``model.yaml`` plus one CSV per table, each file whole or not at all."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.yaml").write_text(yaml.safe_dump(raw.settings, sort_keys=False))
+    write_atomic(folder / "model.yaml", yaml.safe_dump(raw.settings, sort_keys=False))
     for name, frame in raw.tables.items():
-        frame.map(_text).to_csv(folder / f"{name}.csv", index=False)
+        text = frame.map(_text)
+        write_atomic(folder / f"{name}.csv", lambda path, t=text: t.to_csv(path, index=False))
 
 
 def convert(source: str | Path, target: str | Path) -> Path:
