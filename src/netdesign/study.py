@@ -213,31 +213,32 @@ def _mip_gap(task: RunTask) -> float:
     return task.mip_gap if task.mip_gap is not None else task.data.settings.solver.mip_gap
 
 
-def settle_group(tasks: list[RunTask]) -> list[RunOutcome]:
-    """Settle solved runs in order (see the module docstring): each task carries its run's
-    incumbent and start; a fixed-network run is re-solved on its (new) design, a reoptimize run
-    prices the candidate designs and may be tightened. Only changed runs come back changed."""
-    outcomes: list[RunOutcome] = []
+def settle_group(tasks: list[RunTask]) -> Iterator[RunOutcome]:
+    """Settle solved runs in order (see the module docstring), yielding each outcome as it is
+    settled and none after a stop request: each task carries its run's incumbent and start; a
+    fixed-network run is re-solved on its (new) design, a reoptimize run prices the candidate
+    designs and may be tightened. Only changed runs come back changed."""
     model: NetworkModel | None = None
     design: Design | None = None
     for task in tasks:
+        if stop_requested():
+            return
         started = _now()
         try:
             if task.scenario.mode == "fixed_network":
                 if design is None or design == task.design:
-                    outcomes.append(RunOutcome(task, task.incumbent, changed=False))
+                    yield RunOutcome(task, task.incumbent, changed=False)
                     continue
                 task = RunTask(**{**task.__dict__, "design": design})
             model, _ = _model_for(task, model)
             outcome = _settle(model, task, started)
             if task.scenario is BASELINE and outcome.results is not None:
                 design = Design.of(outcome.results)
-            outcomes.append(outcome)
         except Exception as err:  # the run keeps what it had
             model = None
-            outcomes.append(RunOutcome(task, task.incumbent, _error_text(err), started, _now(),
-                                       changed=False))
-    return outcomes
+            outcome = RunOutcome(task, task.incumbent, _error_text(err), started, _now(),
+                                 changed=False)
+        yield outcome
 
 
 def _settle(model: NetworkModel, task: RunTask, started: str) -> RunOutcome:
