@@ -172,6 +172,15 @@ def test_exit_4_when_the_time_limit_comes_before_any_solution(tmp_path: Path):
     assert "try a time limit of at least" in line and line in result.stderr
 
 
+def test_a_study_whose_run_found_no_solution_says_so_and_exits_4(tmp_path: Path):
+    model = packing_kit().folder(tmp_path)
+    (tmp_path / "none").mkdir()
+    result = netdesign("study", model, "--scenarios", tmp_path / "none", "--out", tmp_path / "out",
+                       "--no-report", "--time-limit", "2", timeout=300)
+    assert result.returncode == 4, result.stderr
+    assert "1 runs, 1 without a solution" in result.stdout
+
+
 @pytest.mark.parametrize(("kind", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_and_sigterm_return_the_incumbent(kind: int, code: int, tmp_path: Path):
     """The solve is stopped once HiGHS has an incumbent: the JSON has it, its gap, and status

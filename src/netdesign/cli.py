@@ -633,16 +633,25 @@ def _study_outputs(model: Path, out: Path, report: bool, started: float) -> None
 
         console.print(accuracy_table(pd.read_csv(accuracy), "segment",
                                      "forecast accuracy (demand from the history)"))
-    comparison = compare_runs(out)
-    _print_comparison(comparison)
-    paths = write_comparison(comparison, out)
-    if report:
-        from netdesign.report import write_report
+    from netdesign.store import ResultsStore
 
-        paths += write_report(out, model=model)
-    failed = comparison.runs[~comparison.runs["status"].isin(SOLVED)]
+    with ResultsStore(out / "results.duckdb", read_only=True) as store:
+        runs = store.runs()
+    failed = runs[~(runs["status"].isin(SOLVED) & runs["objective"].notna())]
+    paths: list[Path] = []
+    if "baseline" in set(failed["run_id"]):  # nothing to compare against, nothing to report
+        err_console.print("[yellow]the baseline has no solution: no comparison and no report "
+                          "(see its diagnosis above)[/]")
+    else:
+        comparison = compare_runs(out)
+        _print_comparison(comparison)
+        paths = write_comparison(comparison, out)
+        if report:
+            from netdesign.report import write_report
+
+            paths += write_report(out, model=model)
     console.print(f"study done in {time.perf_counter() - started:.0f}s: "
-                  f"{len(comparison.runs)} runs, {len(failed)} without a solution; results in "
+                  f"{len(runs)} runs, {len(failed)} without a solution; results in "
                   f"{escape(str(out / 'results.duckdb'))}")
     for path in paths:
         console.print(f"  {escape(str(path))}")
