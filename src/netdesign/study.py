@@ -58,6 +58,7 @@ from netdesign.exchange import (
 from netdesign.files import folder_lock, write_atomic
 from netdesign.io import read_model
 from netdesign.optimization.highs import STOP, stop_on_signals, stop_requested
+from netdesign.optimization.preflight import workers_that_fit
 from netdesign.parametric import Solved, endpoints_first, interpolated_bound
 from netdesign.results import SOLVED, Design, Results
 from netdesign.scenario import (
@@ -486,8 +487,6 @@ def _run_study(model: str | Path, scenario_paths: list[str | Path], out: Path, *
 
 def _workers_in_memory(model: NetworkModel, workers: int, notify) -> int:
     """The local workers whose models (each about the baseline's size) fit in free memory."""
-    from netdesign.optimization.preflight import workers_that_fit
-
     fit = workers_that_fit(model.estimate, workers)
     if fit < workers:
         notify(f"memory: each worker's model needs about {model.estimate.peak_bytes / 1e9:.1f} "
