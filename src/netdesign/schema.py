@@ -143,7 +143,8 @@ class FacilityOptionRow(Row):
                               description="[years] depreciation and annualising life")
     annual_cost: float = Field(0.0, description="[currency/year] opex change, negative = saving")
     capacity_factor: float = Field(1.0, ge=0, le=100,
-                                   description="[x] throughput capacity multiplier")
+                                   description="[x] multiplier of the DC's throughput, peak-month "
+                                   "and storage capacity (the model applies it to all three)")
     handling_cost_factor: float = Field(1.0, ge=0, le=100,
                                         description="[x] handling cost multiplier")
     status: Literal["available", "forced", "excluded"] = Field(
