@@ -334,7 +334,7 @@ def test_delta_economic_profit_is_minus_delta_cost_without_penalty(costs_a, cost
     delta_cost = (sum(costs_b.values()) - costs_b["unmet_penalty"]) - (
         sum(costs_a.values()) - costs_a["unmet_penalty"]
     )
-    delta = finance.pnl_delta(pnl_a, pnl_b)
+    delta = pnl_b - pnl_a  # as the study stores pnl_delta (study.add_finance)
     assert delta["economic_profit"] == pytest.approx(-delta_cost, rel=1e-9, abs=1e-3)
     # EBIT leaves out the capital charge and closing: it moves with the cost above it only.
     below = ("facility_capex", "option_capex", "closing")

@@ -532,11 +532,6 @@ def pnl(data: ModelData, results: Results) -> pd.Series:
     return pd.Series({name: lines[name] for name in PNL_ORDER}, name="pnl", dtype=float)
 
 
-def pnl_delta(base: pd.Series, scenario: pd.Series) -> pd.Series:
-    """Scenario minus baseline, line by line (a cost line going down shows as negative)."""
-    return (scenario - base).rename("delta")
-
-
 def logistics_cost(data: ModelData, results: Results) -> float:
     """Logistics cost [currency/year]: total landed cost but COGS and the unmet penalty (freight,
     handling, warehousing, CapEx annuities, closing, all of inventory carrying, CO2), i.e. the
