@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -256,3 +260,28 @@ def test_probabilities_must_be_all_or_none_and_sum_to_one(tmp_path):
     cases = load_cases(model, [sweep])
     assert [c.probability for c in cases] == pytest.approx([0.25] * 4)
     assert [c.data.settings.fuel_index for c in cases] == [0.8, 1.0, 1.2, 1.4]
+
+
+def test_cli_json_is_one_object_with_the_design(instance, expected_run):
+    model, paths, *_ = instance
+    args = [sys.executable, "-m", "netdesign", "robust", str(model)]
+    for path in paths:
+        args += ["--scenarios", str(path)]
+    run = subprocess.run([*args, "--json", "--gap", "0", "--threads", "1"], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    payload = json.loads(run.stdout)  # exactly one JSON object: anything else fails to parse
+    assert payload["exit_code"] == 0 and payload["objective"] == "expected"
+    assert payload["design"]["open"] == sorted(expected_run.design.open)
+    assert [row["scenario"] for row in payload["scenarios"]] == list(SCENARIOS)
+    assert payload["vss"]["point"] == pytest.approx(expected_run.vss.point, abs=10.0)
+    assert payload["evpi"]["low"] <= payload["evpi"]["point"] <= payload["evpi"]["high"]
+    text = subprocess.run([*args, "--gap", "0"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "80"})
+    assert text.returncode == 0, text.stderr
+    assert "VSS" in text.stdout and "EVPI" in text.stdout
+    assert max(len(line) for line in text.stdout.splitlines()) <= 80
+    bad = subprocess.run([*args, "--json", "--objective", "median"], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and json.loads(bad.stdout)["status"] == "input_error"
+    assert "median" in bad.stderr and "Traceback" not in bad.stderr
