@@ -285,3 +285,31 @@ def test_cli_json_is_one_object_with_the_design(instance, expected_run):
                          text=True, timeout=60)
     assert bad.returncode == 2 and json.loads(bad.stdout)["status"] == "input_error"
     assert "median" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_shipped_example_is_nine_futures_outside_the_demo():
+    """scenarios/robust: fuel low/base/high × West demand −15 %/base/+10 %, independent
+    probabilities 0.25/0.5/0.25 each, read by ``robust`` and not by ``make demo``'s study."""
+    from netdesign.scenario import discover
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    files = discover([root / "robust"])
+    scenarios = [s for path in files for s in load_scenarios(path)]
+    assert len(scenarios) == 9
+    assert sum(s.probability for s in scenarios) == pytest.approx(1.0, abs=1e-12)
+    fuel = {"fuel_low": 0.85, "fuel_base": 1.0, "fuel_high": 1.2}
+    west = {"west_down": 0.85, "west_base": 1.0, "west_up": 1.1}
+    weight = {"fuel_low": 0.25, "fuel_base": 0.5, "fuel_high": 0.25,
+              "west_down": 0.25, "west_base": 0.5, "west_up": 0.25}
+    seen = set()
+    for s in scenarios:
+        f, w = s.name.split("__")
+        seen.add((f, w))
+        assert s.probability == pytest.approx(weight[f] * weight[w])
+        assert s.settings.get("fuel_index", 1.0) == fuel[f]
+        scale = [c.scale["annual_units"] for c in s.changes if c.table == "demand"]
+        assert scale == ([] if w == "west_base" else [west[w]])
+        assert all(c.where == {"region": "West"} for c in s.changes)
+        assert s.mode == "reoptimize" and s.model == (root.parent / "models/us_retail").resolve()
+    assert len(seen) == 9
+    assert not set(discover([root])) & set(files)  # the demo's study does not run them

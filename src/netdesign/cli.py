@@ -727,7 +727,9 @@ def robust(
         files = discover(scenarios)
         say(f"robust design over {len(files)} scenario file(s), objective {objective} ...")
         result = solve_robust(model, files, objective=objective, alpha=alpha,
-                              time_limit=time_limit, mip_gap=gap, threads=threads)
+                              time_limit=time_limit, mip_gap=gap, threads=threads,
+                              say=lambda line: err_console.print(line, markup=False,
+                                                                 highlight=False))
     except (Exception, KeyboardInterrupt, _Terminated) as err:
         if json_out:
             print(json.dumps(_failure_payload(err)), flush=True)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -530,14 +531,21 @@ def price(model: NetworkModel, design: Design, data: ModelData, status: dict[str
 def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | Path], *,
                  objective: str = "expected", alpha: float = 0.9,
                  time_limit: float | None = None, mip_gap: float | None = None,
-                 threads: int = 1) -> RobustResult:
+                 threads: int = 1, say: Callable[[str], None] | None = None) -> RobustResult:
     """The design that minimises ``objective`` over the scenarios of ``scenario_paths`` applied to
     the model (module docstring), with its regret table, EVPI and VSS. ``time_limit`` and
     ``mip_gap`` (of the controllable cost) apply to each MIP solved; defaults from the first
-    scenario's solver settings."""
+    scenario's solver settings; ``say`` hears one line per stage, with its time."""
+    clock = time.perf_counter()
+
+    def stage(text: str) -> None:
+        if say is not None:
+            say(f"[{time.perf_counter() - clock:7.1f}s] {text}")
+
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
     cases = load_cases(raw_or_path, scenario_paths)
+    stage(f"{len(cases)} scenarios applied and validated")
     solver = cases[0].data.settings.solver
     time_limit = solver.time_limit if time_limit is None else time_limit
     mip_gap = solver.mip_gap if mip_gap is None else mip_gap
@@ -545,8 +553,14 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
     notes: list[str] = []
 
     # wait-and-see: each scenario alone
-    models = [NetworkModel(c.data) for c in cases]
-    own: list[Results] = [mdl.solve(**options) for mdl in models]
+    models: list[NetworkModel] = []
+    own: list[Results] = []
+    for case in cases:
+        models.append(NetworkModel(case.data))
+        own.append(models[-1].solve(**options))
+        gap = "-" if own[-1].gap is None else f"{100 * own[-1].gap:.2f}%"
+        stage(f"{case.name} alone: {own[-1].status}, {own[-1].objective or math.nan:,.0f} "
+              f"(gap {gap}) in {own[-1].solve_seconds:.1f}s")
     for case, result in zip(cases, own, strict=True):
         if not result.ok:
             raise ScenarioError(f"scenario {case.name} ({case.source}): {result.status} when "
@@ -563,6 +577,9 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
     start = time.perf_counter()
     session = HighsSession(ext.model, floor=ext.floor)
     build_seconds = ext.build_seconds + time.perf_counter() - start
+    size = session.size
+    stage(f"extensive form built in {build_seconds:.1f}s: {size['columns']:,} columns, "
+          f"{size['integer_columns']:,} integer, {size['rows']:,} rows; solving ...")
     outcome: SolveOutcome = session.solve(time_limit=time_limit, mip_gap=mip_gap,
                                           threads=threads, seed=solver.seed)
     if outcome.values is None:
@@ -570,6 +587,9 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
                             build_seconds, session.size, None, ws=ws, notes=notes)
     design = ext.design()
     status = ext.first.status
+    gap = "-" if outcome.gap is None else f"{100 * outcome.gap:.2f}%"
+    stage(f"extensive form: {outcome.status}, {outcome.objective:,.0f} (gap {gap}) in "
+          f"{outcome.seconds:.1f}s; pricing the design in every scenario ...")
 
     def priced(d: Design) -> list[tuple[Bounds, float] | None]:
         return [price(mdl, d, c.data, status, **options)
@@ -594,6 +614,8 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
         ev_data, ev_note = mean_value_data(cases)
         if ev_data is not None:
             ev = NetworkModel(ev_data).solve(**options)
+            stage(f"mean-value problem: {ev.status} in {ev.solve_seconds:.1f}s; pricing its "
+                  "design in every scenario ...")
             if ev.ok:
                 ev_design = Design.of(ev)
                 at_ev = priced(ev_design)
@@ -606,6 +628,7 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
             else:
                 ev_note += f"; the mean-value problem ended {ev.status}"
     gap = outcome.gap if outcome.bound is not None else None
+    stage("done")
     return RobustResult(
         objective=objective, alpha=alpha, status=outcome.status, value=outcome.objective,
         bound=outcome.bound, gap=gap, solve_seconds=outcome.seconds,
