@@ -313,3 +313,13 @@ def test_shipped_example_is_nine_futures_outside_the_demo():
         assert s.mode == "reoptimize" and s.model == (root.parent / "models/us_retail").resolve()
     assert len(seen) == 9
     assert not set(discover([root])) & set(files)  # the demo's study does not run them
+
+
+def test_every_scenario_starts_from_the_model_given(tmp_path):
+    model = _model(tmp_path)
+    other = tiny_spec_data().write(tmp_path / "other")
+    paths = _write(tmp_path, {"here": {"model": "model"}, "there": {"model": "other"}})
+    assert len(load_cases(model, paths[:1])) == 1
+    with pytest.raises(ScenarioError, match=r"there\.yaml.*must all start from the model"):
+        load_cases(model, paths)
+    assert other.exists()

@@ -212,14 +212,19 @@ class RobustResult:
 
 def load_cases(raw_or_path: RawModel | str | Path,
                scenario_paths: list[str | Path]) -> list[Case]:
-    """Every scenario of the files (a sweep file gives one per point) applied to the model and
-    validated, with its weight: the files' ``probability:`` (a sweep file's split equally over
-    its points), which must then be given by every file and sum to 1 within
-    :data:`PROBABILITY_TOLERANCE`; equal weights when no file gives one."""
+    """Every scenario of the files (a sweep file gives one per point) applied to the model (a
+    file's ``model:`` key, when given, must name it) and validated, with its weight: the files'
+    ``probability:`` (a sweep file's split equally over its points), which must then be given
+    by every file and sum to 1 within :data:`PROBABILITY_TOLERANCE`; equal weights when no file
+    gives one."""
     raw = raw_or_path if isinstance(raw_or_path, RawModel) else read_model(raw_or_path)
     scenarios = [s for path in scenario_paths for s in load_scenarios(path)]
     if not scenarios:
         raise ScenarioError("a robust design needs at least one scenario file")
+    for s in scenarios:  # one network: every file must start from the model given
+        if s.model is not None and s.model != Path(raw.source).resolve():
+            raise ScenarioError(f"{s.source}: model {s.model} is not {raw.source}: the scenarios "
+                                "of a robust design must all start from the model given")
     for s in scenarios:
         if s.mode != "reoptimize":
             raise ScenarioError(f"{s.source}: mode {s.mode!r}: a robust design chooses the "
