@@ -45,6 +45,10 @@ MEAN = {"settings": {"fuel_index": 0.35 * 0.6 + 0.35 * 1.8 + 0.3 * 1.0},
         "changes": [{"table": "demand", "where": {"region": "MW"},
                      "scale": {"annual_units": 0.7 + 0.3 * 2.0}}]}
 OPTIONS = {"mip_gap": 0.0, "threads": 1, "time_limit": 60}
+#: today's network: Atlanta only, no candidate
+AS_IS = {"changes": [
+    {"table": "facilities", "where": {"status": "existing"}, "set": {"status": "forced_open"}},
+    {"table": "facilities", "where": {"status": "candidate"}, "set": {"status": "forced_closed"}}]}
 
 
 def _model(root: Path) -> Path:
@@ -70,8 +74,9 @@ def _designs():
             for s in itertools.combinations(FACILITIES, k)]
 
 
-def _cost(data, design: frozenset[str]) -> float:
-    """``data`` with exactly ``design`` open (every DC forced open or closed), solved."""
+def _solve_fixed(data, design: frozenset[str]):
+    """``data`` with exactly ``design`` open (every DC forced open or closed), solved; None when
+    infeasible."""
     fac = data.facilities
     usable = set(fac.loc[fac["status"] != "forced_closed", "facility"])
     status = ["forced_open" if f in design and f in usable else "forced_closed"
@@ -79,8 +84,17 @@ def _cost(data, design: frozenset[str]) -> float:
     try:
         result = solve(dataclasses.replace(data, facilities=fac.assign(status=status)), **OPTIONS)
     except InfeasibleConstraintException:
-        return math.inf
-    if not result.ok:
+        return None
+    return result if result.ok else None
+
+
+def _cost(data, design: frozenset[str]) -> float:
+    """What ``design`` costs in ``data``: solved with it fixed, plus the fixed cost and annualised
+    CapEx of each DC of the design that ``data`` closes."""
+    fac = data.facilities
+    usable = set(fac.loc[fac["status"] != "forced_closed", "facility"])
+    result = _solve_fixed(data, design)
+    if result is None:
         return math.inf
     lost = 0.0
     for row in fac[fac["facility"].isin(design - usable)].itertuples():
@@ -111,9 +125,15 @@ def instance(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def expected_run(instance):
+def as_is_file(instance) -> Path:
+    model, *_ = instance
+    return _write(model.parent, {"as_is": AS_IS})[0]
+
+
+@pytest.fixture(scope="module")
+def expected_run(instance, as_is_file):
     model, paths, *_ = instance
-    return solve_robust(model, paths, objective="expected", **OPTIONS)
+    return solve_robust(model, paths, objective="expected", as_is=as_is_file, **OPTIONS)
 
 
 def test_expected_design_vss_and_evpi_match_enumeration(instance, expected_run):
@@ -223,7 +243,7 @@ def test_a_lost_dc_still_pays_for_its_design_decision(tmp_path):
         lost = NetworkModel(cases[1].data)
         priced = price(lost, Design(design, frozenset(), frozenset()), cases[1].data,
                        ext.first.status, time_limit=60, mip_gap=0.0, threads=1)
-        assert priced[0].objective == pytest.approx(costs[1], rel=1e-7)
+        assert priced.bounds.objective == pytest.approx(costs[1], rel=1e-7)
     for var in ext.model.open.values():
         var.unfix()
     result = solve_robust(model, paths, **OPTIONS)
@@ -262,7 +282,7 @@ def test_probabilities_must_be_all_or_none_and_sum_to_one(tmp_path):
     assert [c.data.settings.fuel_index for c in cases] == [0.8, 1.0, 1.2, 1.4]
 
 
-def test_cli_json_is_one_object_with_the_design(instance, expected_run):
+def test_cli_json_is_one_object_with_the_design(instance, as_is_file, expected_run):
     model, paths, *_ = instance
     args = [sys.executable, "-m", "netdesign", "robust", str(model)]
     for path in paths:
@@ -276,10 +296,11 @@ def test_cli_json_is_one_object_with_the_design(instance, expected_run):
     assert [row["scenario"] for row in payload["scenarios"]] == list(SCENARIOS)
     assert payload["vss"]["point"] == pytest.approx(expected_run.vss.point, abs=10.0)
     assert payload["evpi"]["low"] <= payload["evpi"]["point"] <= payload["evpi"]["high"]
-    text = subprocess.run([*args, "--gap", "0"], capture_output=True, text=True, timeout=120,
+    text = subprocess.run([*args, "--gap", "0", "--as-is", str(model.parent / "as_is.yaml")],
+                          capture_output=True, text=True, timeout=120,
                           env={**os.environ, "COLUMNS": "80"})
     assert text.returncode == 0, text.stderr
-    assert "VSS" in text.stdout and "EVPI" in text.stdout
+    assert "VSS" in text.stdout and "EVPI" in text.stdout and "P(NPV < 0) = 0.700" in text.stdout
     assert max(len(line) for line in text.stdout.splitlines()) <= 80
     bad = subprocess.run([*args, "--json", "--objective", "median"], capture_output=True,
                          text=True, timeout=60)
@@ -323,3 +344,30 @@ def test_every_scenario_starts_from_the_model_given(tmp_path):
     with pytest.raises(ScenarioError, match=r"there\.yaml.*must all start from the model"):
         load_cases(model, paths)
     assert other.exists()
+
+
+def test_capex_case_against_todays_network_in_every_scenario(instance, as_is_file, expected_run):
+    """NPV of moving from today's network (Atlanta alone) to the chosen design, per scenario, as
+    :func:`netdesign.finance.capex_case` states it from runs solved independently here."""
+    from netdesign.finance import capex_case
+
+    model, paths, p, *_ = instance
+    raw = read_model(model)
+    today = load_scenarios(as_is_file)[0]
+    npvs = []
+    for path, row in zip(paths, expected_run.rows, strict=True):
+        scenario = load_scenarios(path)[0]
+        data = apply_scenario(raw, scenario).data
+        both = dataclasses.replace(scenario, changes=scenario.changes + today.changes)
+        as_is_data = apply_scenario(raw, both).data
+        reference = solve(as_is_data, **OPTIONS)
+        chosen = _solve_fixed(data, expected_run.design.open)
+        npv = capex_case(as_is_data, reference, data, chosen).npv
+        assert row.npv.point == pytest.approx(npv, rel=1e-6, abs=1.0)
+        assert row.npv.low - 1.0 <= npv <= row.npv.high + 1.0  # gap 0: a tight interval
+        npvs.append(npv)
+    # Chicago pays off only when the Midwest booms: a loss in the two fuel futures
+    assert [v < 0 for v in npvs] == [True, True, False]
+    point, low, high = expected_run.loss_probability
+    assert point == pytest.approx(p[0] + p[1]) and low == pytest.approx(point)
+    assert high == pytest.approx(point)

@@ -707,6 +707,9 @@ def robust(
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap of the controllable cost "
                                               "(model.yaml)")] = None,
     threads: Annotated[int, typer.Option(help="HiGHS threads")] = 1,
+    as_is: Annotated[Path | None, typer.Option(
+        "--as-is", help="Scenario file of today's network (e.g. scenarios/as_is.yaml): the "
+        "CapEx case of the design against it in every scenario")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """One design for every scenario (two-stage stochastic, extensive form): the design, its
@@ -728,7 +731,7 @@ def robust(
         say(f"robust design over {len(files)} scenario file(s), objective {objective} ...")
         result = solve_robust(model, files, objective=objective, alpha=alpha,
                               time_limit=time_limit, mip_gap=gap, threads=threads,
-                              say=lambda line: err_console.print(line, markup=False,
+                              as_is=as_is, say=lambda line: err_console.print(line, markup=False,
                                                                  highlight=False))
     except (Exception, KeyboardInterrupt, _Terminated) as err:
         if json_out:
@@ -743,6 +746,11 @@ def robust(
         _print_robust(result)
     if code != EXIT_OK:
         raise typer.Exit(code)
+
+
+def _whole(value: float) -> str:
+    """A currency amount rounded to a whole number, without a "-0"."""
+    return f"{round(value):,}" if value == value and abs(value) != float("inf") else str(value)
 
 
 def _print_robust(result) -> None:
@@ -769,14 +777,26 @@ def _print_robust(result) -> None:
     out(f"{'scenario':<24} {'p':>5} {'cost/yr':>15} {'own optimum':>15} {'regret':>15}")
     for r in result.rows:
         out(f"{r.scenario[:24]:<24} {r.probability:>5.3f} {r.cost.objective:>15,.0f} "
-            f"{r.own.objective:>15,.0f} {r.regret.point:>15,.0f}")
+            f"{r.own.objective:>15,.0f} {_whole(r.regret.point):>15}")
     out(f"{'expected':<24} {1.0:>5.3f} {result.expected_cost:>15,.0f}")
-    out(f"worst regret {result.worst_regret:,.0f}; CVaR_{result.alpha:g} {result.cvar:,.0f}")
+    out(f"worst regret {_whole(result.worst_regret)}; CVaR_{result.alpha:g} "
+        f"{_whole(result.cvar)}")
     for name, interval in (("EVPI = RP - WS ", result.evpi), ("VSS  = EEV - RP", result.vss)):
         if interval is not None:
             verdict = "" if interval.significant else " (not significant at this gap)"
-            out(f"{name} {interval.point:,.0f} in [{interval.low:,.0f}, "
-                f"{interval.high:,.0f}]{verdict}")
+            out(f"{name} {_whole(interval.point)} in [{_whole(interval.low)}, "
+                f"{_whole(interval.high)}]{verdict}")
+    if any(r.npv is not None for r in result.rows):
+        out("")
+        out(f"{'CapEx case vs today':<24} {'NPV':>15}   {'certified interval':>33}")
+        for r in result.rows:
+            if r.npv is not None:
+                out(f"{r.scenario[:24]:<24} {_whole(r.npv.point):>15}   "
+                    f"[{_whole(r.npv.low):>15}, {_whole(r.npv.high):>15}]")
+        loss = result.loss_probability
+        if loss is not None:
+            out(f"P(NPV < 0) = {loss[0]:.3f} (between {loss[1]:.3f} and {loss[2]:.3f} at "
+                "these gaps)")
     if result.mean_value_note:
         out(result.mean_value_note, soft_wrap=False)
     for note in result.notes:

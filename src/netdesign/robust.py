@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from netdesign.certify import Bounds, Interval
+from netdesign.certify import Bounds, Interval, npv_interval
 from netdesign.data import ModelData
 from netdesign.errors import ScenarioError
 from netdesign.formulas import crf
@@ -67,7 +67,7 @@ from netdesign.optimization.highs import HighsSession, SolveOutcome
 from netdesign.optimization.index import ModelIndex, build_index
 from netdesign.optimization.model import populate
 from netdesign.results import Design, Results
-from netdesign.scenario import apply_scenario, load_scenarios
+from netdesign.scenario import Scenario, apply_scenario, load_scenarios
 from netdesign.schema import Settings
 from netdesign.solve import NetworkModel
 
@@ -87,6 +87,7 @@ class Case:
     source: str
     probability: float
     data: ModelData
+    as_is: ModelData | None = None  # today's network in this scenario (the CapEx reference)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class ScenarioRow:
     cost: Bounds  # the chosen design priced here (recourse re-optimised), incumbent and bound
     own: Bounds  # the scenario's own optimum (wait-and-see)
     own_gap: float | None  # its gap on the controllable cost
+    npv: Interval | None = None  # CapEx case against today's network in this scenario
 
     @property
     def regret(self) -> Interval:
@@ -154,6 +156,17 @@ class RobustResult:
                     self.alpha)
 
     @property
+    def loss_probability(self) -> tuple[float, float, float] | None:
+        """P(NPV < 0) of the CapEx case against today's network: (point, low, high), the range
+        from the NPV intervals (low: only scenarios whose whole interval is below 0; high: every
+        scenario whose interval reaches below 0). None without a CapEx case in every scenario."""
+        if not self.rows or any(r.npv is None for r in self.rows):
+            return None
+        return (sum(r.probability for r in self.rows if r.npv.point < 0),
+                sum(r.probability for r in self.rows if r.npv.high < 0),
+                sum(r.probability for r in self.rows if r.npv.low < 0))
+
+    @property
     def evpi(self) -> Interval | None:
         """EVPI = RP − WS ∈ [L_RP − U_WS, U_RP − L_WS] (Birge & Louveaux §4.1)."""
         if self.rp is None or self.ws is None:
@@ -176,6 +189,8 @@ class RobustResult:
             "cost": r.cost.objective, "cost_bound": r.cost.bound,
             "own_optimum": r.own.objective, "own_bound": r.own.bound, "own_gap": r.own_gap,
             "regret": r.regret.point, "regret_low": r.regret.low, "regret_high": r.regret.high,
+            "npv": r.npv.point if r.npv else None, "npv_low": r.npv.low if r.npv else None,
+            "npv_high": r.npv.high if r.npv else None,
         } for r in self.rows])
 
     def summary(self) -> dict[str, Any]:
@@ -204,19 +219,22 @@ class RobustResult:
             "evpi": interval(self.evpi), "vss": interval(self.vss),
             "mean_value_design": design(self.mean_value_design),
             "mean_value_note": self.mean_value_note, "notes": self.notes,
+            "loss_probability": self.loss_probability,
         }
 
 
 # -- scenarios -------------------------------------------------------------------------------------
 
 
-def load_cases(raw_or_path: RawModel | str | Path,
-               scenario_paths: list[str | Path]) -> list[Case]:
+def load_cases(raw_or_path: RawModel | str | Path, scenario_paths: list[str | Path],
+               as_is: str | Path | None = None) -> list[Case]:
     """Every scenario of the files (a sweep file gives one per point) applied to the model (a
     file's ``model:`` key, when given, must name it) and validated, with its weight: the files'
     ``probability:`` (a sweep file's split equally over its points), which must then be given
     by every file and sum to 1 within :data:`PROBABILITY_TOLERANCE`; equal weights when no file
-    gives one."""
+    gives one. With ``as_is`` (a scenario file of today's network, one point), each case also
+    gets today's network in that future: the scenario with the as-is file's changes appended and
+    its settings merged over the scenario's (top-level keys; a cell both write is a collision)."""
     raw = raw_or_path if isinstance(raw_or_path, RawModel) else read_model(raw_or_path)
     scenarios = [s for path in scenario_paths for s in load_scenarios(path)]
     if not scenarios:
@@ -246,7 +264,22 @@ def load_cases(raw_or_path: RawModel | str | Path,
     if len(set(names)) != len(names):
         repeated = sorted({n for n in names if names.count(n) > 1})
         raise ScenarioError(f"scenario names repeat: {', '.join(repeated)}")
-    return [Case(s.run_id, s.source, w, apply_scenario(raw, s).data)
+    today = None
+    if as_is is not None:
+        found = load_scenarios(as_is)
+        if len(found) != 1:
+            raise ScenarioError(f"{as_is}: today's network must be one scenario, not a sweep")
+        today = found[0]
+
+    def with_today(s: Scenario) -> ModelData | None:
+        if today is None:
+            return None
+        both = replace(s, name=f"{s.name}+{today.name}", settings={**s.settings,
+                                                                    **today.settings},
+                       changes=s.changes + today.changes, source=f"{s.source} + {today.source}")
+        return apply_scenario(raw, both).data
+
+    return [Case(s.run_id, s.source, w, apply_scenario(raw, s).data, with_today(s))
             for s, w in zip(scenarios, weights, strict=True)]
 
 
@@ -505,12 +538,22 @@ def cvar(costs: list[float], probabilities: list[float], alpha: float) -> float:
     return float(min(eta + np.dot(p, np.maximum(c - eta, 0.0)) / (1.0 - alpha) for eta in c))
 
 
+@dataclass(frozen=True)
+class Priced:
+    """A design priced in one scenario: total cost bounds (the charge of lost DCs included), the
+    gap of the fixed-design MIP, its results (without the charge) and the charge."""
+
+    bounds: Bounds
+    gap: float | None
+    results: Results
+    charge: float
+
+
 def price(model: NetworkModel, design: Design, data: ModelData, status: dict[str, str], *,
-          time_limit: float, mip_gap: float, threads: int) -> tuple[Bounds, float] | None:
+          time_limit: float, mip_gap: float, threads: int) -> Priced | None:
     """What ``design`` costs in the scenario of ``model``: its DCs, options and stocking points
     fixed, the recourse re-optimised to ``mip_gap``, plus the charge of DCs the scenario does not
-    let operate (:func:`lost_facility_costs`). (Bounds, gap) or None when the design is not
-    feasible there."""
+    let operate (:func:`lost_facility_costs`). None when the design is not feasible there."""
     usable = set(model.index.facilities["facility"])
     here = Design(design.open & usable, frozenset(o for o in design.options if o[0] in usable),
                   frozenset(q for q in design.stocked if q[1] in usable))
@@ -530,17 +573,45 @@ def price(model: NetworkModel, design: Design, data: ModelData, status: dict[str
         session.unrestrict(columns)
     if outcome.values is None:
         return None
-    return Bounds(outcome.objective + charge, outcome.bound + charge), outcome.gap
+    results = model._results(outcome)
+    return Priced(Bounds(outcome.objective + charge, outcome.bound + charge), outcome.gap,
+                  results, charge)
+
+
+def _npv(case: Case, at: Priced, today: Results, notes: list[str]) -> Interval | None:
+    """NPV of moving from today's network to the chosen design in one scenario
+    (:func:`netdesign.finance.capex_case`), widened by both runs' slacks
+    (:func:`netdesign.certify.npv_interval`); None (with a note) when it cannot be stated."""
+    from netdesign.finance import capex_case
+
+    if not today.ok:
+        notes.append(f"{case.name}: today's network is {today.status} there: no CapEx case")
+        return None
+    if at.charge > 0:
+        notes.append(f"{case.name}: the design builds a DC this scenario closes; its CapEx case "
+                     "is not stated (the DC is not in that scenario's results)")
+        return None
+    s = case.data.settings
+    cc = capex_case(case.as_is, today, case.data, at.results)
+    return npv_interval(cc.npv, at.bounds, Bounds(today.objective, _bound(today)),
+                        rate=s.discount_rate, tax_rate=s.tax_rate, years=int(s.horizon_years))
+
+
+def _bound(results: Results) -> float:
+    return results.bound if results.bound is not None else -math.inf
 
 
 def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | Path], *,
                  objective: str = "expected", alpha: float = 0.9,
                  time_limit: float | None = None, mip_gap: float | None = None,
-                 threads: int = 1, say: Callable[[str], None] | None = None) -> RobustResult:
+                 threads: int = 1, as_is: str | Path | None = None,
+                 say: Callable[[str], None] | None = None) -> RobustResult:
     """The design that minimises ``objective`` over the scenarios of ``scenario_paths`` applied to
     the model (module docstring), with its regret table, EVPI and VSS. ``time_limit`` and
     ``mip_gap`` (of the controllable cost) apply to each MIP solved; defaults from the first
-    scenario's solver settings; ``say`` hears one line per stage, with its time."""
+    scenario's solver settings; ``say`` hears one line per stage, with its time. ``as_is``: a
+    scenario file of today's network (e.g. ``scenarios/as_is.yaml``), applied on top of every
+    scenario, for the CapEx case of the design against it in each (NPV and P(NPV < 0))."""
     clock = time.perf_counter()
 
     def stage(text: str) -> None:
@@ -549,7 +620,7 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
 
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
-    cases = load_cases(raw_or_path, scenario_paths)
+    cases = load_cases(raw_or_path, scenario_paths, as_is=as_is)
     stage(f"{len(cases)} scenarios applied and validated")
     solver = cases[0].data.settings.solver
     time_limit = solver.time_limit if time_limit is None else time_limit
@@ -596,16 +667,24 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
     stage(f"extensive form: {outcome.status}, {outcome.objective:,.0f} (gap {gap}) in "
           f"{outcome.seconds:.1f}s; pricing the design in every scenario ...")
 
-    def priced(d: Design) -> list[tuple[Bounds, float] | None]:
+    def priced(d: Design) -> list[Priced | None]:
         return [price(mdl, d, c.data, status, **options)
                 for mdl, c in zip(models, cases, strict=True)]
 
+    as_is_runs: dict[str, Results] = {}
+    for case in cases:
+        if case.as_is is not None:
+            as_is_runs[case.name] = NetworkModel(case.as_is).solve(**options)
+            stage(f"{case.name}, today's network: {as_is_runs[case.name].status}")
     chosen = priced(design)
     rows = []
     for case, at, mine, result in zip(cases, chosen, own_bounds, own, strict=True):
         if at is None:
             raise RuntimeError(f"the chosen design is not feasible in {case.name} when priced")
-        rows.append(ScenarioRow(case.name, case.probability, at[0], mine, result.gap))
+        npv = None
+        if case.as_is is not None:
+            npv = _npv(case, at, as_is_runs[case.name], notes)
+        rows.append(ScenarioRow(case.name, case.probability, at.bounds, mine, result.gap, npv))
     rp = None
     if objective == "expected":
         priced_expectation = float(np.dot(p, [r.cost.objective for r in rows]))
@@ -628,8 +707,8 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
                     eev = Bounds(math.inf, math.inf)
                     ev_note += "; its design is infeasible in some scenario (EEV = ∞)"
                 else:
-                    eev = Bounds(float(np.dot(p, [a[0].objective for a in at_ev])),
-                                 float(np.dot(p, [a[0].bound for a in at_ev])))
+                    eev = Bounds(float(np.dot(p, [a.bounds.objective for a in at_ev])),
+                                 float(np.dot(p, [a.bounds.bound for a in at_ev])))
             else:
                 ev_note += f"; the mean-value problem ended {ev.status}"
     gap = outcome.gap if outcome.bound is not None else None
