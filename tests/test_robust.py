@@ -175,7 +175,11 @@ def test_expected_design_vss_and_evpi_match_enumeration(instance, expected_run):
 
 def test_regret_design_no_worse_than_any_scenarios_own_design(instance):
     model, paths, p, table, _ = instance
-    result = solve_robust(model, paths, objective="regret", **OPTIONS)
+    lines: list[str] = []
+    result = solve_robust(model, paths, objective="regret", say=lines.append, **OPTIONS)
+    # the extensive form starts from the likeliest scenario's own design, priced in one solve
+    start = next(line for line in lines if "start:" in line)
+    assert "fuel_low's own design" in start and "no start" not in start
     n = len(p)
     own = [min(c[s] for c in table.values()) for s in range(n)]
     worst = {d: max(c[s] - own[s] for s in range(n)) for d, c in table.items()}
