@@ -375,3 +375,28 @@ def test_capex_case_against_todays_network_in_every_scenario(instance, as_is_fil
     point, low, high = expected_run.loss_probability
     assert point == pytest.approx(p[0] + p[1]) and low == pytest.approx(point)
     assert high == pytest.approx(point)
+
+
+def test_mip_start_from_designs_priced_alone_is_feasible(instance):
+    """The extensive form's start: a design priced in each scenario alone, its recourse copied
+    into the blocks, is a feasible point of the extensive form at that design's expected cost."""
+    from netdesign.robust import _start
+
+    model, paths, p, table, _ = instance
+    cases = load_cases(model, paths)
+    models = [NetworkModel(c.data) for c in cases]
+    for objective in ("expected", "regret", "cvar"):
+        own = [min(c[s] for c in table.values()) for s in range(len(p))]
+        ext = build_extensive(cases, objective, 0.9, own, indexes=[m.index for m in models])
+        session = HighsSession(ext.model, floor=ext.floor)
+        design = Design(frozenset({"DC_ATL", "DC_DAL"}), frozenset(), frozenset())
+        at = [price(m, design, c.data, ext.first.status, time_limit=60, mip_gap=0.0, threads=1)
+              for m, c in zip(models, cases, strict=True)]
+        _start(session, ext, design, at, own, 0.9)
+        value = session.price(session.last_values)
+        assert value is not None, objective  # feasible: bounds, rows and integrality
+        costs = table[design.open]
+        expected = {"expected": _expected(costs, p),
+                    "regret": max(c - o for c, o in zip(costs, own, strict=True)),
+                    "cvar": max(costs)}[objective]
+        assert value == pytest.approx(expected, rel=1e-7, abs=1e-3), objective

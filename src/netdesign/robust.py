@@ -74,8 +74,6 @@ from netdesign.solve import NetworkModel
 OBJECTIVES = ("expected", "regret", "cvar")
 #: tolerance of Σ p_s = 1
 PROBABILITY_TOLERANCE = 1e-6
-#: share of the time limit the extensive form's start (:func:`_warm_start`) may take
-WARM_SHARE = 0.25
 #: tables whose cells the mean-value problem averages or requires equal
 MEAN_TABLES = ("products", "suppliers", "supply", "facilities", "facility_options", "customers",
                "demand", "modes", "lanes", "demand_history", "demand_profile")
@@ -549,6 +547,7 @@ class Priced:
     gap: float | None
     results: Results
     charge: float
+    results_model: pyo.ConcreteModel | None = None  # holds the values until the next solve
 
 
 def price(model: NetworkModel, design: Design, data: ModelData, status: dict[str, str], *,
@@ -577,7 +576,7 @@ def price(model: NetworkModel, design: Design, data: ModelData, status: dict[str
         return None
     results = model._results(outcome)
     return Priced(Bounds(outcome.objective + charge, outcome.bound + charge), outcome.gap,
-                  results, charge)
+                  results, charge, model.model)
 
 
 def _npv(case: Case, at: Priced, today: Results, notes: list[str]) -> Interval | None:
@@ -599,24 +598,39 @@ def _npv(case: Case, at: Priced, today: Results, notes: list[str]) -> Interval |
                         rate=s.discount_rate, tax_rate=s.tax_rate, years=int(s.horizon_years))
 
 
-def _warm_start(session: HighsSession, ext: Extensive, design: Design, *, time_limit: float,
-                mip_gap: float, threads: int, seed: int) -> SolveOutcome:
-    """A start for the extensive form: ``design`` (the likeliest scenario's own optimum) fixed,
-    every scenario's recourse solved in the one model; its solution stays in ``session`` as the
-    next solve's MIP start. HiGHS can spend its whole time limit on a large extensive form
-    without an incumbent; the blocks decouple once the design is fixed."""
-    m, first, position = ext.model, ext.first, session.compiled.position
-    wanted = [(m.open[i], f in design.open) for i, f in enumerate(first.facilities)]
-    wanted += [(m.option[i], o in design.options) for i, o in enumerate(first.options)]
-    wanted += [(m.stock[i], q in design.stocked) for i, q in enumerate(first.pairs)]
-    pairs = [(position[id(v)], 1.0 if on else 0.0) for v, on in wanted if id(v) in position]
-    columns = np.array([c for c, _ in pairs], dtype=np.int32)
-    values = np.array([v for _, v in pairs], dtype=float)
-    session.restrict(columns, lower=values, upper=values)
-    try:
-        return session.solve(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    finally:
-        session.unrestrict(columns)
+def _start(session: HighsSession, ext: Extensive, design: Design, at: list[Priced],
+           own_optima: list[float], alpha: float) -> None:
+    """A MIP start for the extensive form: ``design`` with each block's recourse copied from the
+    design priced in that scenario alone (``at``, whose values the scenario models hold; the
+    blocks are built by the same :func:`~netdesign.optimization.model.populate` from the same
+    index, so variables match by component name and index), the scenario costs evaluated, and
+    the objective's auxiliaries set feasibly (R = max regret; η = max cost, u = 0). Far cheaper
+    than solving the whole extensive form with the design fixed, and HiGHS can spend a long
+    limit on a large extensive form without finding an incumbent of its own."""
+    m, first = ext.model, ext.first
+    for i, f in enumerate(first.facilities):
+        m.open[i].set_value(1.0 if f in design.open else 0.0)
+    for i, o in enumerate(first.options):
+        m.option[i].set_value(1.0 if o in design.options else 0.0)
+    for i, q in enumerate(first.pairs):
+        m.stock[i].set_value(1.0 if q in design.stocked else 0.0)
+    costs = []
+    for s, priced in enumerate(at):
+        block, alone = m.scenario[s], priced.results_model
+        for component in block.component_objects(pyo.Var, descend_into=False):
+            other = alone.component(component.local_name)
+            for key, var in component.items():
+                if not var.fixed:
+                    var.set_value(other[key].value, skip_validation=True)
+        costs.append(priced.bounds.objective)
+        m.scenario_cost[s].set_value(costs[-1])
+    if hasattr(m, "worst_regret"):
+        m.worst_regret.set_value(max(c - o for c, o in zip(costs, own_optima, strict=True)))
+    if hasattr(m, "eta"):
+        m.eta.set_value(max(costs))
+        for s in m.excess:
+            m.excess[s].set_value(0.0)
+    session.start_from_model_values()
 
 
 def _bound(results: Results) -> float:
@@ -678,26 +692,33 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
     size = session.size
     stage(f"extensive form built in {build_seconds:.1f}s: {size['columns']:,} columns, "
           f"{size['integer_columns']:,} integer, {size['rows']:,} rows; solving ...")
+    status = ext.first.status
+    cache: dict[str, list[Priced | None]] = {}
+
+    def priced(d: Design) -> list[Priced | None]:
+        if d.key not in cache:
+            cache[d.key] = [price(mdl, d, c.data, status, **options)
+                            for mdl, c in zip(models, cases, strict=True)]
+        return cache[d.key]
+
     likeliest = int(np.argmax(p))
-    warm = _warm_start(session, ext, Design.of(own[likeliest]), time_limit=WARM_SHARE
-                       * time_limit, mip_gap=mip_gap, threads=threads, seed=solver.seed)
-    stage(f"start: {cases[likeliest].name}'s own design, "
-          + (f"{warm.objective:,.0f} in {warm.seconds:.1f}s" if warm.values is not None
-             else f"{warm.status} in {warm.seconds:.1f}s (no start)"))
-    outcome: SolveOutcome = session.solve(time_limit=max(time_limit - warm.seconds, 1.0),
-                                          mip_gap=mip_gap, threads=threads, seed=solver.seed)
+    start_design = Design.of(own[likeliest])
+    at_start = priced(start_design)
+    if all(a is not None for a in at_start):
+        _start(session, ext, start_design, at_start, [b.objective for b in own_bounds], alpha)
+        stage(f"start: {cases[likeliest].name}'s own design priced in every scenario, "
+              f"expected cost {np.dot(p, [a.bounds.objective for a in at_start]):,.0f}")
+    else:
+        stage(f"no start: {cases[likeliest].name}'s own design is not feasible in every scenario")
+    outcome: SolveOutcome = session.solve(time_limit=time_limit, mip_gap=mip_gap,
+                                          threads=threads, seed=solver.seed)
     if outcome.values is None:
         return RobustResult(objective, alpha, outcome.status, None, None, None, outcome.seconds,
                             build_seconds, session.size, None, ws=ws, notes=notes)
     design = ext.design()
-    status = ext.first.status
     gap = "-" if outcome.gap is None else f"{100 * outcome.gap:.2f}%"
     stage(f"extensive form: {outcome.status}, {outcome.objective:,.0f} (gap {gap}) in "
           f"{outcome.seconds:.1f}s; pricing the design in every scenario ...")
-
-    def priced(d: Design) -> list[Priced | None]:
-        return [price(mdl, d, c.data, status, **options)
-                for mdl, c in zip(models, cases, strict=True)]
 
     as_is_runs: dict[str, Results] = {}
     for case in cases:
