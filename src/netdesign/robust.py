@@ -35,6 +35,10 @@ MIP ends with an incumbent U and a bound L, so each is reported with the interva
 guarantee (:class:`netdesign.certify.Interval`): EVPI ∈ [L_RP − U_WS, U_RP − L_WS], VSS ∈
 [L_EEV − U_RP, U_EEV − L_RP].
 
+**Start.** The likeliest scenario's own design, priced in every scenario alone, is copied into
+the blocks as the MIP start (:func:`_start`), so the extensive form has an incumbent to improve
+even when its size keeps HiGHS from finding one in the time limit.
+
 **Gap.** HiGHS gets the objective less the probability-weighted floor Σ_s p_s floor_s
 (:func:`netdesign.optimization.costs.cost_floor`), so the MIP gap of ``expected`` and ``cvar`` is on
 the expected controllable cost (CVaR_α ≥ E ≥ the weighted floor). For ``regret`` the objective is
