@@ -400,3 +400,16 @@ def test_mip_start_from_designs_priced_alone_is_feasible(instance):
                     "regret": max(c - o for c, o in zip(costs, own, strict=True)),
                     "cvar": max(costs)}[objective]
         assert value == pytest.approx(expected, rel=1e-7, abs=1e-3), objective
+
+
+def test_a_future_no_design_serves_is_reported_not_raised(tmp_path):
+    spec = tiny_spec_data()  # unserved demand not allowed
+    model = spec.write(tmp_path / "model")
+    tiny = {"settings": {"facilities": {"max_open": 1}},  # no DC alone holds the 3,500 units
+            "changes": [{"table": "facilities", "where": {},
+                         "set": {"throughput_capacity": 2000}}]}
+    paths = _write(tmp_path, {"base": {}, "no_capacity": tiny})
+    result = solve_robust(model, paths, **OPTIONS)
+    assert result.status == "infeasible" and not result.ok and result.design is None
+    assert any("no_capacity" in note and "infeasible" in note for note in result.notes)
+    assert result.summary()["scenarios"] == []

@@ -758,6 +758,8 @@ def _print_robust(result) -> None:
     out = functools.partial(console.print, markup=False, highlight=False)
     if not result.ok:
         err_console.print(f"[bold red]{result.status}[/]")
+        for note in result.notes:
+            err_console.print(f"  {note}", markup=False, soft_wrap=True)
         return
     size = result.size
     value = f"{result.value:,.0f}" if result.value is not None else "-"

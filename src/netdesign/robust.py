@@ -677,10 +677,17 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
         gap = "-" if own[-1].gap is None else f"{100 * own[-1].gap:.2f}%"
         stage(f"{case.name} alone: {own[-1].status}, {own[-1].objective or math.nan:,.0f} "
               f"(gap {gap}) in {own[-1].solve_seconds:.1f}s")
-    for case, result in zip(cases, own, strict=True):
-        if not result.ok:
-            raise ScenarioError(f"scenario {case.name} ({case.source}): {result.status} when "
-                                "solved alone, so no design can serve every scenario")
+    failed = [(case, result) for case, result in zip(cases, own, strict=True) if not result.ok]
+    if failed:
+        # an infeasible future admits no shared design (exit 3); one without a solution in the
+        # time limit leaves C*_s unknown (exit 4: a longer limit is the remedy)
+        status = "infeasible" if any(r.status == "infeasible" for _, r in failed) else (
+            failed[0][1].status)
+        why = [f"scenario {c.name} ({c.source}) solved alone: {r.status}"
+               + ("" if r.ok or r.status == "infeasible" else " without a solution (try a longer "
+                  "--time-limit)") for c, r in failed]
+        return RobustResult(objective, alpha, status, None, None, None, 0.0, 0.0, {}, None,
+                            notes=why + [line for _, r in failed for line in r.diagnosis])
     own_bounds = [Bounds(r.objective, r.bound if r.bound is not None else -math.inf)
                   for r in own]
     p = [c.probability for c in cases]
