@@ -171,6 +171,7 @@ def test_expected_design_vss_and_evpi_match_enumeration(instance, expected_run):
     assert frame["own_optimum"].tolist() == pytest.approx(own, rel=1e-7)
     assert (frame["regret"] >= -1e-6 * frame["cost"]).all()
     assert result.gap is not None and result.gap <= 1e-6
+    assert result.rp.bound >= result.ws.bound - 1e-6  # WS ≤ RP bounds the recourse problem
 
 
 def test_regret_design_no_worse_than_any_scenarios_own_design(instance):

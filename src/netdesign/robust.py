@@ -33,7 +33,8 @@ recourse problem's optimum (the extensive form with the expected objective), WS 
 mean-value problem (:func:`mean_value_data`). EVPI = RP − WS ≥ 0 and VSS = EEV − RP ≥ 0. Every
 MIP ends with an incumbent U and a bound L, so each is reported with the interval those bounds
 guarantee (:class:`netdesign.certify.Interval`): EVPI ∈ [L_RP − U_WS, U_RP − L_WS], VSS ∈
-[L_EEV − U_RP, U_EEV − L_RP].
+[L_EEV − U_RP, U_EEV − L_RP], each low end at least 0 (WS ≤ RP ≤ EEV, §4.3), with L_RP the
+better of the extensive form's bound and Σ_s p_s L_s (the wait-and-see bound bounds RP too).
 
 **Start.** The likeliest scenario's own design, priced in every scenario alone, is copied into
 the blocks as the MIP start (:func:`_start`), so the extensive form has an incumbent to improve
@@ -67,7 +68,7 @@ from netdesign.formulas import crf
 from netdesign.io import RawModel, read_model
 from netdesign.network import build_network
 from netdesign.optimization.costs import cost_floor
-from netdesign.optimization.highs import HighsSession, SolveOutcome
+from netdesign.optimization.highs import HighsSession, SolveOutcome, relative_gap
 from netdesign.optimization.index import ModelIndex, build_index
 from netdesign.optimization.model import populate
 from netdesign.results import Design, Results
@@ -172,19 +173,21 @@ class RobustResult:
 
     @property
     def evpi(self) -> Interval | None:
-        """EVPI = RP − WS ∈ [L_RP − U_WS, U_RP − L_WS] (Birge & Louveaux §4.1)."""
+        """EVPI = RP − WS ∈ [max(L_RP − U_WS, 0), U_RP − L_WS] (Birge & Louveaux §4.1; EVPI ≥ 0,
+        §4.3)."""
         if self.rp is None or self.ws is None:
             return None
         point = self.rp.objective - self.ws.objective
-        return Interval(point, point - self.rp.slack, point + self.ws.slack)
+        return Interval(point, max(point - self.rp.slack, 0.0), point + self.ws.slack)
 
     @property
     def vss(self) -> Interval | None:
-        """VSS = EEV − RP ∈ [L_EEV − U_RP, U_EEV − L_RP] (Birge & Louveaux §4.2)."""
+        """VSS = EEV − RP ∈ [max(L_EEV − U_RP, 0), U_EEV − L_RP] (Birge & Louveaux §4.2; VSS ≥ 0,
+        §4.3)."""
         if self.rp is None or self.eev is None or not math.isfinite(self.eev.objective):
             return None
         point = self.eev.objective - self.rp.objective
-        return Interval(point, point - self.eev.slack, point + self.rp.slack)
+        return Interval(point, max(point - self.eev.slack, 0.0), point + self.rp.slack)
 
     def table(self) -> pd.DataFrame:
         """The regret table: one row per scenario."""
@@ -748,7 +751,9 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
     rp = None
     if objective == "expected":
         priced_expectation = float(np.dot(p, [r.cost.objective for r in rows]))
-        rp = Bounds(min(outcome.objective, priced_expectation), outcome.bound)
+        # WS ≤ RP (Birge & Louveaux §4.3): the wait-and-see bound also bounds the recourse
+        # problem, and is the better one when the extensive form's own bound is weak
+        rp = Bounds(min(outcome.objective, priced_expectation), max(outcome.bound, ws.bound))
     else:
         notes.append("EVPI and VSS are defined for the expected-cost objective (Birge & "
                      "Louveaux ch. 4); run with --objective expected for them")
@@ -772,10 +777,14 @@ def solve_robust(raw_or_path: RawModel | str | Path, scenario_paths: list[str | 
             else:
                 ev_note += f"; the mean-value problem ended {ev.status}"
     gap = outcome.gap if outcome.bound is not None else None
+    bound = outcome.bound
+    if rp is not None and outcome.bound is not None:
+        bound = rp.bound
+        gap = relative_gap(rp.objective, rp.bound, ext.floor)
     stage("done")
     return RobustResult(
         objective=objective, alpha=alpha, status=outcome.status, value=outcome.objective,
-        bound=outcome.bound, gap=gap, solve_seconds=outcome.seconds,
+        bound=bound, gap=gap, solve_seconds=outcome.seconds,
         build_seconds=build_seconds, size=session.size, design=design, rows=rows, rp=rp, ws=ws,
         eev=eev, mean_value_design=ev_design, mean_value_note=ev_note, notes=notes)
 
