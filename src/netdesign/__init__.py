@@ -30,6 +30,8 @@ _EXPORTS = {
     "compute_kpis": "netdesign.kpis",
     "Design": "netdesign.results",
     "Results": "netdesign.results",
+    "RobustResult": "netdesign.robust",
+    "solve_robust": "netdesign.robust",
     "Scenario": "netdesign.scenario",
     "apply_scenario": "netdesign.scenario",
     "load_scenarios": "netdesign.scenario",
@@ -75,6 +77,7 @@ __all__ = [
     "NetworkModel",
     "Results",
     "ResultsStore",
+    "RobustResult",
     "Scenario",
     "apply_scenario",
     "attribute",
@@ -87,5 +90,6 @@ __all__ = [
     "read_model",
     "run_study",
     "solve",
+    "solve_robust",
     "working_capital",
 ]

@@ -712,6 +712,117 @@ def report(
         console.print(f"wrote {escape(str(path))}")
 
 
+# -- robust design ---------------------------------------------------------------------------------
+
+
+@command()
+def robust(
+    model: ModelArg,
+    scenarios: Annotated[list[Path], typer.Option(help="Scenario files or folders (the futures)")],
+    objective: Annotated[str, typer.Option(help="expected | regret | cvar")] = "expected",
+    alpha: Annotated[float, typer.Option(help="CVaR level in [0, 1)")] = 0.9,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per MIP (model.yaml)")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap of the controllable cost "
+                                              "(model.yaml)")] = None,
+    threads: Annotated[int, typer.Option(help="HiGHS threads")] = 1,
+    as_is: Annotated[Path | None, typer.Option(
+        "--as-is", help="Scenario file of today's network (e.g. scenarios/as_is.yaml): the "
+        "CapEx case of the design against it in every scenario")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """One design for every scenario (two-stage stochastic, extensive form): the design, its
+    regret table, VSS and EVPI with the intervals the bounds certify (exit 0 solved, 2 input
+    error, 3 infeasible, 4 no solution in time)."""
+    from netdesign.robust import OBJECTIVES
+    from netdesign.scenario import discover
+
+    try:
+        if objective not in OBJECTIVES:
+            raise InputError(f"--objective {objective!r}: expected one of "
+                             f"{', '.join(OBJECTIVES)}")
+        if not 0.0 <= alpha < 1.0:
+            raise InputError(f"--alpha {alpha:g}: expected a number in [0, 1)")
+        from netdesign.robust import solve_robust
+
+        say = err_console.print if json_out else console.print
+        files = discover(scenarios)
+        say(f"robust design over {len(files)} scenario file(s), objective {objective} ...")
+        result = solve_robust(model, files, objective=objective, alpha=alpha,
+                              time_limit=time_limit, mip_gap=gap, threads=threads,
+                              as_is=as_is, say=lambda line: err_console.print(line, markup=False,
+                                                                 highlight=False))
+    except (Exception, KeyboardInterrupt, _Terminated) as err:
+        if json_out:
+            print(json.dumps(_failure_payload(err)), flush=True)
+        raise
+    code = solve_exit_code(result.status, result.ok, None)
+    if json_out:
+        payload = result.summary()
+        payload["exit_code"] = code
+        print(json.dumps(payload, default=float), flush=True)
+    else:
+        _print_robust(result)
+    if code != EXIT_OK:
+        raise typer.Exit(code)
+
+
+def _whole(value: float) -> str:
+    """A currency amount rounded to a whole number, without a "-0"."""
+    return f"{round(value):,}" if value == value and abs(value) != float("inf") else str(value)
+
+
+def _print_robust(result) -> None:
+    """The design, the regret table and VSS/EVPI, in at most 80 columns."""
+    out = functools.partial(console.print, markup=False, highlight=False)
+    if not result.ok:
+        err_console.print(f"[bold red]{result.status}[/]")
+        for note in result.notes:
+            err_console.print(f"  {note}", markup=False, soft_wrap=True)
+        return
+    size = result.size
+    value = f"{result.value:,.0f}" if result.value is not None else "-"
+    gap = "-" if result.gap is None else f"{100 * result.gap:.2f}%"
+    out(f"{result.status}: {result.objective} objective {value} in "
+        f"{result.solve_seconds:.1f}s")
+    out(f"gap {gap} of the controllable cost")
+    out(f"extensive form: {size['columns']:,} columns, {size['integer_columns']:,} integer, "
+        f"{size['rows']:,} rows")
+    d = result.design
+    out(f"open DCs: {', '.join(sorted(d.open)) or '-'}")
+    if d.options:
+        out(f"options: {', '.join(f'{f}/{o}' for f, o in sorted(d.options))}")
+    if d.stocked:
+        out(f"stocking points: {len(d.stocked)}")
+    out("")
+    out(f"{'scenario':<24} {'p':>5} {'cost/yr':>15} {'own optimum':>15} {'regret':>15}")
+    for r in result.rows:
+        out(f"{r.scenario[:24]:<24} {r.probability:>5.3f} {r.cost.objective:>15,.0f} "
+            f"{r.own.objective:>15,.0f} {_whole(r.regret.point):>15}")
+    out(f"{'expected':<24} {1.0:>5.3f} {result.expected_cost:>15,.0f}")
+    out(f"worst regret {_whole(result.worst_regret)}; CVaR_{result.alpha:g} "
+        f"{_whole(result.cvar)}")
+    for name, interval in (("EVPI = RP - WS ", result.evpi), ("VSS  = EEV - RP", result.vss)):
+        if interval is not None:
+            verdict = "" if interval.significant else " (not significant at this gap)"
+            out(f"{name} {_whole(interval.point)} in [{_whole(interval.low)}, "
+                f"{_whole(interval.high)}]{verdict}")
+    if any(r.npv is not None for r in result.rows):
+        out("")
+        out(f"{'CapEx case vs today':<24} {'NPV':>15}   {'certified interval':>33}")
+        for r in result.rows:
+            if r.npv is not None:
+                out(f"{r.scenario[:24]:<24} {_whole(r.npv.point):>15}   "
+                    f"[{_whole(r.npv.low):>15}, {_whole(r.npv.high):>15}]")
+        loss = result.loss_probability
+        if loss is not None:
+            out(f"P(NPV < 0) = {loss[0]:.3f} (between {loss[1]:.3f} and {loss[2]:.3f} at "
+                "these gaps)")
+    if result.mean_value_note:
+        out(result.mean_value_note, soft_wrap=False)
+    for note in result.notes:
+        out(note)
+
+
 # -- benchmarks ------------------------------------------------------------------------------------
 
 import_app = typer.Typer(help="Turn public benchmark files into ordinary model folders.")

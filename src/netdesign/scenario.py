@@ -12,6 +12,8 @@ A scenario is a YAML file (safe-loaded, never evaluated)::
       - {table: facilities, where: {facility: DC_ATL}, set: {status: forced_closed}}
       - {table: facilities, add: [{facility: DC_BOI, location: "Boise, ID", ...}]}
     sweep: {settings.fuel_index: [1.0, 1.1, 1.2]}   # optional grid: one run per point
+    probability: 0.25                 # optional weight in a robust design (netdesign.robust);
+                                      # a sweep file's probability is split equally over its points
 
 **Priority** (later wins): model.yaml < scenario ``settings`` < sweep point < ``changes`` <
 command-line ``--set``. Settings merge key by key (:mod:`netdesign.settings_merge`):
@@ -78,6 +80,7 @@ class ScenarioFile(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     changes: list[Change] = Field(default_factory=list)
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    probability: float | None = Field(None, ge=0, le=1)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class Scenario:
     point: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     model: Path | None = None
+    #: weight in a robust design (:mod:`netdesign.robust`); None when the file gives none
+    probability: float | None = None
 
     @property
     def run_id(self) -> str:
@@ -124,10 +129,12 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     base = dict(name=spec.name, description=spec.description, mode=spec.mode,
                 settings=spec.settings, changes=tuple(spec.changes), source=str(path), model=model)
     if not spec.sweep:
-        return [Scenario(**base)]
+        return [Scenario(**base, probability=spec.probability)]
     keys = list(spec.sweep)
-    return [Scenario(**base, point=dict(zip(keys, values, strict=True)))
-            for values in itertools.product(*(spec.sweep[k] for k in keys))]
+    points = list(itertools.product(*(spec.sweep[k] for k in keys)))
+    share = None if spec.probability is None else spec.probability / max(len(points), 1)
+    return [Scenario(**base, point=dict(zip(keys, values, strict=True)), probability=share)
+            for values in points]
 
 
 def discover(paths: list[str | Path]) -> list[Path]:

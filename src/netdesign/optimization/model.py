@@ -40,33 +40,43 @@ def build_model(data: ModelData, network: Network | None = None, *,
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation must be one of {FORMULATIONS}, not {formulation!r}")
     ix = index or build_index(network or build_network(data), data)
-    exact = formulation == "exact"
     with PauseGC():
         m = pyo.ConcreteModel(name=data.settings.name)
-        # parameters and variables
-        add_parameters(m, ix)
-        add_variables(m, ix, segments=exact)
-        # constraint families
-        c.demand_satisfaction(m, ix)
-        c.flow_balance(m, ix)
-        c.open_linking(m, ix)
-        c.stock_linking(m, ix)
-        c.stock_requires_open(m, ix)
-        c.throughput_capacity(m, ix)
-        c.peak_throughput(m, ix)
-        c.capacity_cover(m, ix)
-        c.storage_capacity(m, ix)
-        c.supplier_capacity(m, ix)
-        c.option_requires_open(m, ix)
-        c.option_handling(m, ix)
-        c.single_sourcing(m, ix)
-        c.facility_count(m, ix)
-        c.service_band(m, ix)
-        c.strategy(m, ix)
-        if exact:
-            c.safety_stock(m, ix)
-        else:
-            c.safety_stock_chord(m, ix)
-        # objective: total landed cost
-        add_costs(m, ix)
+        populate(m, ix, formulation=formulation)
     return m, ix
+
+
+def populate(m: pyo.Block, ix: ModelIndex, *, formulation: str = "exact") -> None:
+    """Declare the parameters, variables, constraint families and cost lines of ``ix`` on ``m``:
+    a whole model or one block of a larger one (one scenario of a robust design,
+    :mod:`netdesign.robust`). The objective ``m.total_cost`` is declared too; a block's is
+    deactivated by the model that holds it."""
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation must be one of {FORMULATIONS}, not {formulation!r}")
+    exact = formulation == "exact"
+    # parameters and variables
+    add_parameters(m, ix)
+    add_variables(m, ix, segments=exact)
+    # constraint families
+    c.demand_satisfaction(m, ix)
+    c.flow_balance(m, ix)
+    c.open_linking(m, ix)
+    c.stock_linking(m, ix)
+    c.stock_requires_open(m, ix)
+    c.throughput_capacity(m, ix)
+    c.peak_throughput(m, ix)
+    c.capacity_cover(m, ix)
+    c.storage_capacity(m, ix)
+    c.supplier_capacity(m, ix)
+    c.option_requires_open(m, ix)
+    c.option_handling(m, ix)
+    c.single_sourcing(m, ix)
+    c.facility_count(m, ix)
+    c.service_band(m, ix)
+    c.strategy(m, ix)
+    if exact:
+        c.safety_stock(m, ix)
+    else:
+        c.safety_stock_chord(m, ix)
+    # objective: total landed cost
+    add_costs(m, ix)
