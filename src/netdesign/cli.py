@@ -724,7 +724,8 @@ def robust(
     time_limit: Annotated[float | None, typer.Option(help="Seconds per MIP (model.yaml)")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap of the controllable cost "
                                               "(model.yaml)")] = None,
-    threads: Annotated[int, typer.Option(help="HiGHS threads")] = 1,
+    threads: Annotated[int, typer.Option(help="HiGHS threads",
+                                         callback=_threads_in_range)] = 1,
     as_is: Annotated[Path | None, typer.Option(
         "--as-is", help="Scenario file of today's network (e.g. scenarios/as_is.yaml): the "
         "CapEx case of the design against it in every scenario")] = None,
